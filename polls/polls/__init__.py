@@ -1,0 +1,1 @@
+"""The polls app from the Django tutorial, packaged for production."""

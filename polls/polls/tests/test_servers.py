@@ -1,0 +1,109 @@
+"""The app under each real server it is meant to run on, over real sockets."""
+
+import sqlite3
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from .servers import BIN, Browser, free_port, manage, project_env, serve
+
+SERVERS = {
+    "gunicorn sync on polls.wsgi": ["gunicorn", "polls.wsgi"],
+    "gunicorn UvicornWorker on polls.asgi": [
+        "gunicorn",
+        "polls.asgi",
+        "-k",
+        "uvicorn_worker.UvicornWorker",
+    ],
+    "gunicorn project worker on polls.asgi": [
+        "gunicorn",
+        "polls.asgi",
+        "-k",
+        "polls.workers.UvicornWorker",
+    ],
+    "gunicorn asgi worker on polls.asgi": [
+        "gunicorn",
+        "polls.asgi",
+        "--worker-class",
+        "asgi",
+    ],
+    "uvicorn on polls.asgi": ["uvicorn", "polls.asgi:application", "--lifespan", "off"],
+}
+
+
+@pytest.fixture(scope="module")
+def database(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated SQLite file with the sample questions."""
+    path = tmp_path_factory.mktemp("db") / "polls.sqlite3"
+    env = project_env(path)
+    for command in (["migrate", "--no-input"], ["seed_polls"]):
+        result = manage(env, *command)
+        assert result.returncode == 0, result.stderr
+    return path
+
+
+def server_command(name: str, port: int) -> list[str]:
+    program, *args = SERVERS[name]
+    command = [str(BIN / program), *args]
+    if program == "gunicorn":
+        return [*command, "--bind", f"127.0.0.1:{port}", "--workers", "2"]
+    return [*command, "--port", str(port)]
+
+
+def choice_of(database: Path, question_id: int) -> tuple[int, int]:
+    """The first choice of a question: its id and its vote count."""
+    with sqlite3.connect(database) as db:
+        return db.execute(
+            "SELECT id, votes FROM polls_choice WHERE question_id = ? ORDER BY id",
+            (question_id,),
+        ).fetchone()
+
+
+@pytest.mark.parametrize("name", list(SERVERS))
+def test_server_answers_index_and_counts_a_vote(name: str, database: Path) -> None:
+    """Each server command serves /polls/ with 200 and records a vote once."""
+    port = free_port()
+    with serve(server_command(name, port), project_env(database), port) as base:
+        browser = Browser(base)
+        status, page = browser.get("/polls/")
+        assert status == 200
+        assert "Which database for one host?" in page
+        choice_id, before = choice_of(database, 2)
+        assert browser.vote(2, choice_id) == 302
+        assert choice_of(database, 2) == (choice_id, before + 1)
+
+
+@pytest.mark.parametrize(
+    "name", ["gunicorn sync on polls.wsgi", "gunicorn project worker on polls.asgi"]
+)
+def test_concurrent_votes_are_all_counted(name: str, database: Path) -> None:
+    """N votes sent at once from 16 clients to 3 workers give exactly N more."""
+    sent = 240
+    port = free_port()
+    command = [*server_command(name, port), "--workers", "3"]
+    with serve(command, project_env(database), port) as base:
+        choice_id, before = choice_of(database, 1)
+        browsers = [Browser(base) for _ in range(16)]
+
+        def vote(n: int) -> int:
+            return browsers[n % len(browsers)].vote(1, choice_id)
+
+        with ThreadPoolExecutor(max_workers=len(browsers)) as pool:
+            statuses = list(pool.map(vote, range(sent)))
+        _, after = choice_of(database, 1)
+    print(f"{name}: votes sent {sent}, counted {after - before}")
+    assert statuses.count(302) == sent, {s: statuses.count(s) for s in set(statuses)}
+    assert after - before == sent
+
+
+def test_healthz_is_503_before_migrate_and_200_after(tmp_path: Path) -> None:
+    """The health check answers 200 only once the database answers a real query."""
+    database = tmp_path / "fresh.sqlite3"
+    env = project_env(database)
+    port = free_port()
+    with serve(server_command("gunicorn sync on polls.wsgi", port), env, port) as base:
+        browser = Browser(base)
+        assert browser.get("/healthz")[0] == 503
+        assert manage(env, "migrate", "--no-input").returncode == 0
+        assert browser.get("/healthz") == (200, '{"status": "ok"}')
