@@ -1,0 +1,89 @@
+# The two commands: `make demo` and `make test`. Run as root on Debian 12/13.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV := .venv
+BIN := $(VENV)/bin
+export PATH := $(CURDIR)/$(BIN):$(PATH)
+export CONTAINERS_CONF := $(CURDIR)/molecule/containers.conf
+export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
+export TIMINGS_FILE := $(CURDIR)/.cache/timings.txt
+# Debian packages the controller needs: podman (runc runtime), debootstrap
+# for the base images, and what the venv and the checks use.
+APT_PACKAGES := podman runc debootstrap python3-venv git curl
+TIMED := ansible/bin/timed
+ROLES := $(wildcard roles/*)
+
+.PHONY: help
+help:
+	@echo "make demo        deploy the stack into a local systemd container and print its URL"
+	@echo "make demo-down   remove the demo container"
+	@echo "make test        every check: format, lint, unit tests, Molecule (Debian 12 and 13)"
+	@echo "make lint | unit | molecule | images | argument-specs"
+
+# ------------------------------------------------------------ controller ---
+.cache/apt.stamp:
+	@mkdir -p .cache
+	@if ! dpkg -s $(APT_PACKAGES) >/dev/null 2>&1; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(APT_PACKAGES) >/dev/null; \
+	fi
+	@touch $@
+
+$(BIN)/ansible-playbook: requirements.txt polls/pyproject.toml | .cache/apt.stamp
+	python3 -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.txt
+	$(BIN)/pip install --quiet --disable-pip-version-check -e 'polls[test]'
+	@touch $@
+
+.PHONY: controller
+controller: .cache/apt.stamp $(BIN)/ansible-playbook
+
+.PHONY: images
+images: controller
+	molecule/images/build.sh bookworm
+	molecule/images/build.sh trixie
+
+# ------------------------------------------------------------------ demo ---
+.PHONY: demo
+demo: controller
+	ansible-playbook -i inventory/sandbox ansible/sandbox-up.yml
+	ansible-playbook -i inventory/sandbox site.yml
+	@ansible/bin/demo-summary
+
+.PHONY: demo-down
+demo-down: controller
+	ansible-playbook -i inventory/sandbox ansible/sandbox-down.yml
+
+# ------------------------------------------------------------------ test ---
+.PHONY: test
+test: controller
+	@rm -f $(TIMINGS_FILE)
+	@$(TIMED) format $(MAKE) --no-print-directory format
+	@$(TIMED) lint $(MAKE) --no-print-directory lint
+	@$(TIMED) unit $(MAKE) --no-print-directory unit
+	@$(TIMED) molecule $(MAKE) --no-print-directory molecule
+	@echo "== make test: all stages passed"; cat $(TIMINGS_FILE)
+
+.PHONY: format
+format: controller
+	black --check --diff .
+
+.PHONY: lint
+lint: controller
+	ruff check .
+	yamllint --strict .
+	@for role in $(ROLES); do python ansible/bin/argument-specs.py $$role --check || exit 1; done
+	ansible-lint --profile production --strict site.yml ansible roles molecule
+
+.PHONY: argument-specs
+argument-specs: controller
+	@for role in $(ROLES); do python ansible/bin/argument-specs.py $$role; done
+
+.PHONY: unit
+unit: controller
+	cd polls && pytest
+	pytest ansible/tests
+
+.PHONY: molecule
+molecule: images
+	molecule test --scenario-name default
