@@ -5,7 +5,9 @@ SHELL := /bin/bash
 VENV := .venv
 BIN := $(VENV)/bin
 export PATH := $(CURDIR)/$(BIN):$(PATH)
-export CONTAINERS_CONF := $(CURDIR)/molecule/containers.conf
+# Hybrid cgroup hosts need the unified hierarchy inside systemd containers.
+CGROUP_HYBRID := $(shell [ "$$(stat -fc %T /sys/fs/cgroup/unified 2>/dev/null)" = cgroup2fs ] && echo .hybrid)
+export CONTAINERS_CONF := $(CURDIR)/molecule/containers$(CGROUP_HYBRID).conf
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export TIMINGS_FILE := $(CURDIR)/.cache/timings.txt
 # Debian packages the controller needs: podman (runc runtime), debootstrap

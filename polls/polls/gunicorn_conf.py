@@ -21,8 +21,10 @@ With systemd socket activation (``LISTEN_FDS`` set), gunicorn serves the
 sockets systemd hands it and ignores ``bind``.
 """
 
+import ctypes
 import multiprocessing
 import os
+import signal
 import sys
 
 
@@ -58,6 +60,26 @@ else:
 # nginx talks to us over a unix socket and sets X-Forwarded-*.
 forwarded_allow_ips = os.environ.get("GUNICORN_FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
 proxy_allow_ips = forwarded_allow_ips
+
+
+PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
+
+
+def post_fork(server: object, worker: object) -> None:
+    """Make each worker die with its master.
+
+    If the master is killed (``kill -9``, the OOM killer), its workers would
+    otherwise live on until systemd's stop timeout, keeping the service from
+    restarting; the kernel now sends them SIGTERM, which they handle
+    gracefully.
+    """
+    if sys.platform != "linux":
+        return
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM) != 0:
+        worker.log.warning("prctl(PR_SET_PDEATHSIG) failed: %s", ctypes.get_errno())
+    elif os.getppid() != worker.ppid:
+        os.kill(os.getpid(), signal.SIGTERM)  # the master died before prctl
 
 
 def on_starting(server: object) -> None:

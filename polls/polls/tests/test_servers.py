@@ -1,6 +1,10 @@
 """The app under each real server it is meant to run on, over real sockets."""
 
+import os
+import signal
 import sqlite3
+import subprocess
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -107,3 +111,35 @@ def test_healthz_is_503_before_migrate_and_200_after(tmp_path: Path) -> None:
         assert browser.get("/healthz")[0] == 503
         assert manage(env, "migrate", "--no-input").returncode == 0
         assert browser.get("/healthz") == (200, '{"status": "ok"}')
+
+
+@pytest.mark.parametrize(
+    "name", ["gunicorn sync on polls.wsgi", "gunicorn project worker on polls.asgi"]
+)
+def test_workers_die_with_a_killed_master(name: str, database: Path) -> None:
+    """After kill -9 of the master, its workers exit within 3 seconds."""
+    port = free_port()
+    command = server_command(name, port)
+    with serve(command, project_env(database), port):
+        master = int(
+            subprocess.check_output(["pgrep", "-f", "-o", f"127.0.0.1:{port}"]).strip()
+        )
+        workers = [
+            int(pid)
+            for pid in subprocess.check_output(["pgrep", "-P", str(master)]).split()
+        ]
+        assert workers
+        os.kill(master, signal.SIGKILL)
+        deadline = time.monotonic() + 3
+        while time.monotonic() < deadline and any(alive(pid) for pid in workers):
+            time.sleep(0.1)
+        assert not [pid for pid in workers if alive(pid)]
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # A zombie is dead; it only waits for its (dead) parent to reap it.
+    return "zombie" not in Path(f"/proc/{pid}/status").read_text()
