@@ -21,6 +21,7 @@ help:
 	@echo "make demo        deploy the stack into a local systemd container and print its URL"
 	@echo "make demo-down   remove the demo container"
 	@echo "make test        every check: format, lint, unit tests, Molecule (Debian 12 and 13)"
+	@echo "make bench       ASGI or WSGI? measure every server configuration (QUICK=1: smoke run)"
 	@echo "make lint | unit | molecule | images | argument-specs"
 
 # ------------------------------------------------------------ controller ---
@@ -63,6 +64,7 @@ test: controller
 	@$(TIMED) format $(MAKE) --no-print-directory format
 	@$(TIMED) lint $(MAKE) --no-print-directory lint
 	@$(TIMED) unit $(MAKE) --no-print-directory unit
+	@$(TIMED) bench-smoke $(MAKE) --no-print-directory bench QUICK=1
 	@$(TIMED) molecule $(MAKE) --no-print-directory molecule
 	@echo "== make test: all stages passed"; cat $(TIMINGS_FILE)
 
@@ -85,6 +87,20 @@ argument-specs: controller
 unit: controller
 	cd polls && pytest
 	pytest ansible/tests
+
+# `make bench` measures every server configuration (bench/README.md);
+# QUICK=1 runs one short round that only checks the harness.
+$(VENV)/.bench: bench/requirements.txt | $(BIN)/ansible-playbook
+	$(BIN)/pip install --quiet --disable-pip-version-check -r bench/requirements.txt
+	@touch $@
+
+.PHONY: bench
+bench: controller $(VENV)/.bench
+	@# nginx is only a yardstick here: if this installs it, it must not keep serving.
+	@command -v wrk >/dev/null && command -v nginx >/dev/null || \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk nginx >/dev/null && \
+	   { systemctl disable --now nginx >/dev/null 2>&1 || true; })
+	python bench/run.py $(if $(QUICK),--quick --output .cache/bench-smoke)
 
 .PHONY: molecule
 molecule: images

@@ -246,6 +246,10 @@ CSRF_COOKIE_SECURE = PRODUCTION
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 
+# Benchmark-only views that wait on a simulated slow upstream (off by default).
+BENCH_VIEWS = env_bool("POLLS_BENCH_VIEWS", False)
+BENCH_DELAY_SECONDS = env_int("POLLS_BENCH_DELAY_MS", 20) / 1000
+
 LOG_LEVEL = env("POLLS_LOG_LEVEL", "INFO").upper()
 LOGGING = {
     "version": 1,

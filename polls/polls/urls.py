@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
@@ -17,3 +18,9 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
 ]
+
+if settings.BENCH_VIEWS:
+    urlpatterns += [
+        path("bench/slow-sync", views.slow_sync, name="slow-sync"),
+        path("bench/slow-async", views.slow_async, name="slow-async"),
+    ]

@@ -1,3 +1,7 @@
+import asyncio
+import time
+
+from django.conf import settings
 from django.db import DatabaseError, connection
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -79,3 +83,20 @@ def healthz(request: HttpRequest) -> HttpResponse:
             {"status": "error", "database": type(exc).__name__}, status=503
         )
     return JsonResponse({"status": "ok"})
+
+
+# Benchmark views, routed only when POLLS_BENCH_VIEWS is on: a request that
+# waits on a slow upstream (a fixed delay), written as a sync and as an async
+# view, to measure what each server model does with I/O-bound work.
+
+
+def slow_sync(request: HttpRequest) -> HttpResponse:
+    """Wait POLLS_BENCH_DELAY_MS blocking the thread, then answer."""
+    time.sleep(settings.BENCH_DELAY_SECONDS)
+    return HttpResponse("waited\n", content_type="text/plain")
+
+
+async def slow_async(request: HttpRequest) -> HttpResponse:
+    """Wait POLLS_BENCH_DELAY_MS without blocking the event loop, then answer."""
+    await asyncio.sleep(settings.BENCH_DELAY_SECONDS)
+    return HttpResponse("waited\n", content_type="text/plain")

@@ -36,6 +36,16 @@ SERVERS = {
 }
 
 
+def test_uvicorn_worker_on_wsgi_needs_the_interface(database: Path) -> None:
+    """Pointed at polls.wsgi, the worker answers 500 unless told it is WSGI."""
+    spec = ["gunicorn", "polls.wsgi", "-k", "polls.workers.UvicornWorker"]
+    for interface, status in (("auto", 500), ("wsgi", 200)):
+        port = free_port()
+        env = project_env(database, POLLS_UVICORN_INTERFACE=interface)
+        with serve(command_for(spec, port), env, port) as base:
+            assert Browser(base).get("/polls/")[0] == status
+
+
 @pytest.fixture(scope="module")
 def database(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A migrated SQLite file with the sample questions."""
@@ -48,7 +58,11 @@ def database(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def server_command(name: str, port: int) -> list[str]:
-    program, *args = SERVERS[name]
+    return command_for(SERVERS[name], port)
+
+
+def command_for(spec: list[str], port: int) -> list[str]:
+    program, *args = spec
     command = [str(BIN / program), *args]
     if program == "gunicorn":
         return [*command, "--bind", f"127.0.0.1:{port}", "--workers", "2"]

@@ -5,7 +5,12 @@ from polls.workers import uvicorn_options
 
 def test_defaults_turn_lifespan_off() -> None:
     """With nothing set, lifespan is off and uvicorn picks loop and parser."""
-    assert uvicorn_options({}) == {"lifespan": "off", "loop": "auto", "http": "auto"}
+    assert uvicorn_options({}) == {
+        "lifespan": "off",
+        "loop": "auto",
+        "http": "auto",
+        "interface": "auto",
+    }
 
 
 def test_environment_chooses_loop_and_parser() -> None:
@@ -13,7 +18,12 @@ def test_environment_chooses_loop_and_parser() -> None:
     options = uvicorn_options(
         {"POLLS_UVICORN_LOOP": "uvloop", "POLLS_UVICORN_HTTP": "httptools"}
     )
-    assert options == {"lifespan": "off", "loop": "uvloop", "http": "httptools"}
+    assert options == {
+        "lifespan": "off",
+        "loop": "uvloop",
+        "http": "httptools",
+        "interface": "auto",
+    }
 
 
 def test_unknown_value_is_refused() -> None:

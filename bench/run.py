@@ -1,0 +1,523 @@
+#!/usr/bin/env python3
+"""ASGI or WSGI? Run the polls app under each server and measure it with wrk.
+
+    bench/run.py [--quick] [--rounds N] [--duration S] [--only NAME,...]
+
+Every configuration serves the same app, the same SQLite file and the same
+number of worker processes. On a machine with two cores or more, the server
+is pinned to one core and wrk to another (taskset), so they do not fight over
+a core. Configurations are interleaved over the rounds (round 1 runs all of
+them, then round 2, ...) so that drift of the machine spreads over all of
+them; each cell has a warm-up run that is discarded. The report gives the
+median over rounds, the spread (min-max), and each median as a ratio to the
+best configuration of the same workload in the same run.
+
+Writes bench/results/: runs.csv (every run), results.md (the table) and
+PNG charts. --quick runs one short round: it checks the harness, not speed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from http.cookiejar import CookieJar
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+PROJECT = ROOT / "polls"
+RESULTS = ROOT / "bench" / "results"
+BIN = Path(sys.executable).parent
+BENCH_DIR = Path(__file__).resolve().parent
+
+
+@dataclass
+class Server:
+    name: str
+    command: list[str]  # {port} and {workers} are filled in
+    kind: str = "app"  # app | limit
+    env: dict[str, str] = field(default_factory=dict)
+    persistent_db: str = "per request"
+
+
+def servers() -> list[Server]:
+    gunicorn = [str(BIN / "gunicorn"), "--bind", "127.0.0.1:{port}"]
+    gunicorn += ["--workers", "{workers}", "--no-control-socket"]
+    uvworker = "polls.workers.UvicornWorker"
+    return [
+        Server("gunicorn sync (wsgi)", [*gunicorn, "polls.wsgi"]),
+        Server(
+            "gunicorn gthread x8 (wsgi)",
+            [*gunicorn, "-k", "gthread", "--threads", "8", "polls.wsgi"],
+        ),
+        Server(
+            "gunicorn UvicornWorker (asgi)", [*gunicorn, "-k", uvworker, "polls.asgi"]
+        ),
+        # uvicorn's "auto" takes Django's WSGIHandler for ASGI 2 and answers
+        # 500 to everything; the project's worker can say it is WSGI.
+        Server(
+            "gunicorn UvicornWorker (wsgi)",
+            [*gunicorn, "-k", uvworker, "polls.wsgi"],
+            env={"POLLS_UVICORN_INTERFACE": "wsgi"},
+        ),
+        Server("gunicorn asgi worker (asgi)", [*gunicorn, "-k", "asgi", "polls.asgi"]),
+        Server(
+            "uvicorn (asgi)",
+            [
+                str(BIN / "uvicorn"),
+                "polls.asgi:application",
+                "--port",
+                "{port}",
+                "--workers",
+                "{workers}",
+                "--lifespan",
+                "off",
+                "--no-access-log",
+                "--log-level",
+                "warning",
+            ],
+        ),
+        Server(
+            "granian (wsgi)",
+            [
+                str(BIN / "granian"),
+                "--interface",
+                "wsgi",
+                "--port",
+                "{port}",
+                "--workers",
+                "{workers}",
+                "--no-ws",
+                "polls.wsgi:application",
+            ],
+        ),
+        Server(
+            "granian (asgi)",
+            [
+                str(BIN / "granian"),
+                "--interface",
+                "asgi",
+                "--port",
+                "{port}",
+                "--workers",
+                "{workers}",
+                "--no-ws",
+                "polls.asgi:application",
+            ],
+        ),
+        # The floors: how fast each kind of server answers without Django.
+        Server(
+            "limit: raw ASGI hello (uvicorn)",
+            [
+                str(BIN / "uvicorn"),
+                "hello:asgi",
+                "--app-dir",
+                str(BENCH_DIR),
+                "--port",
+                "{port}",
+                "--workers",
+                "{workers}",
+                "--lifespan",
+                "off",
+                "--no-access-log",
+                "--log-level",
+                "warning",
+            ],
+            kind="limit",
+            persistent_db="no database",
+        ),
+        Server(
+            "limit: raw WSGI hello (gunicorn)",
+            [*gunicorn, "--chdir", str(BENCH_DIR), "hello:wsgi"],
+            kind="limit",
+            persistent_db="no database",
+        ),
+        Server(
+            "limit: nginx return 200",
+            ["nginx", "-p", "{tmp}", "-c", "{tmp}/nginx.conf", "-g", "daemon off;"],
+            kind="limit",
+            persistent_db="no database",
+        ),
+    ]
+
+
+@dataclass
+class Workload:
+    name: str
+    path: str
+    method: str = "GET"
+    connections: int = 32
+
+
+WORKLOADS = [
+    Workload("index", "/polls/"),
+    Workload("vote", "/polls/1/vote/", method="POST"),
+    Workload("healthz", "/healthz"),
+    Workload("io sync view", "/bench/slow-sync", connections=64),
+    Workload("io async view", "/bench/slow-async", connections=64),
+]
+LIMIT_PATH = "/"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def cpu_split() -> tuple[list[str], list[str], str]:
+    """taskset prefixes for the server and the load generator."""
+    if os.cpu_count() and os.cpu_count() >= 2 and shutil.which("taskset"):
+        return (
+            ["taskset", "-c", "1"],
+            ["taskset", "-c", "0"],
+            "server on CPU 1, wrk on 0",
+        )
+    return [], [], "not pinned (fewer than 2 CPUs)"
+
+
+def bench_env(database: Path) -> dict[str, str]:
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("POLLS_", "GUNICORN_", "DJANGO_"))
+    }
+    env.update(
+        POLLS_ENV="production",
+        POLLS_SECRET_KEY="bench-" + "x" * 60,
+        POLLS_ALLOWED_HOSTS="127.0.0.1,localhost",
+        POLLS_SSL_REDIRECT="false",
+        POLLS_SQLITE_PATH=str(database),
+        POLLS_STATIC_ROOT=str(database.parent / "static"),
+        POLLS_LOG_LEVEL="WARNING",
+        POLLS_BENCH_VIEWS="true",
+        POLLS_BENCH_DELAY_MS="20",
+        GUNICORN_ACCESS_LOG="0",  # no server logs a line per request
+        PYTHONPATH=str(PROJECT),
+    )
+    return env
+
+
+# The floor of the front end: nginx answering without any upstream.
+NGINX_CONF = """\
+worker_processes @WORKERS@;
+error_log @TMP@/nginx-error.log warn;
+pid @TMP@/nginx.pid;
+events { worker_connections 1024; }
+http {
+    access_log off;
+    client_body_temp_path @TMP@/body;
+    proxy_temp_path @TMP@/proxy;
+    fastcgi_temp_path @TMP@/fastcgi;
+    uwsgi_temp_path @TMP@/uwsgi;
+    scgi_temp_path @TMP@/scgi;
+    server {
+        listen 127.0.0.1:@PORT@;
+        location / { return 200 "hello\\n"; }
+    }
+}
+"""
+
+
+def prepare(tmp: Path) -> dict[str, str]:
+    database = tmp / "bench.sqlite3"
+    env = bench_env(database)
+    for command in (
+        ["migrate", "--no-input"],
+        ["seed_polls"],
+        ["collectstatic", "--no-input"],
+    ):
+        subprocess.run(
+            [sys.executable, "manage.py", *command],
+            cwd=PROJECT,
+            env=env,
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+    (tmp / "nginx.conf").write_text(NGINX_CONF)
+    return env
+
+
+def wait_ready(url: str, process: subprocess.Popen, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited with {process.returncode}")
+        try:
+            urllib.request.urlopen(url, timeout=2)  # noqa: S310 - loopback only
+            return
+        except urllib.error.HTTPError:
+            return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError(f"{url} did not answer within {timeout}s")
+
+
+def vote_script(tmp: Path, base: str) -> Path:
+    """A wrk script that posts votes with a real CSRF token and cookie."""
+    jar = CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    page = opener.open(base + "/polls/1/", timeout=10).read().decode()
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)[1]
+    choice = re.search(r'name="choice" id="choice1" value="([0-9]+)"', page)[1]
+    cookie = "; ".join(f"{c.name}={c.value}" for c in jar)
+    script = tmp / "vote.lua"
+    script.write_text(textwrap.dedent(f"""\
+            wrk.method = "POST"
+            wrk.body = "csrfmiddlewaretoken={token}&choice={choice}"
+            wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
+            wrk.headers["Cookie"] = "{cookie}"
+            """))
+    return script
+
+
+def to_ms(value: str) -> float:
+    number, unit = re.match(r"([0-9.]+)(us|ms|s)", value).groups()
+    return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+
+def wrk(
+    prefix: list[str], url: str, seconds: int, connections: int, script: Path | None
+) -> dict[str, float]:
+    command = [*prefix, "wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency"]
+    command += ["--timeout", "10s"]
+    if script:
+        command += ["-s", str(script)]
+    output = subprocess.run(
+        [*command, url], capture_output=True, text=True, check=True
+    ).stdout
+    errors = 0
+    if match := re.search(r"Non-2xx or 3xx responses: (\d+)", output):
+        errors += int(match[1])
+    if match := re.search(
+        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output
+    ):
+        errors += int(match[1]) + int(match[3]) + int(match[4])
+    return {
+        "rps": float(re.search(r"Requests/sec:\s+([0-9.]+)", output)[1]),
+        "p50_ms": to_ms(re.search(r"\s50%\s+([0-9.]+\w+)", output)[1]),
+        "p99_ms": to_ms(re.search(r"\s99%\s+([0-9.]+\w+)", output)[1]),
+        "errors": errors,
+    }
+
+
+def run_cell(
+    server: Server,
+    env: dict[str, str],
+    tmp: Path,
+    workers: int,
+    args: argparse.Namespace,
+    pins: tuple[list[str], list[str]],
+) -> list[dict]:
+    """Start one server, measure every workload on it, stop it."""
+    port = free_port()
+    fill = {"port": port, "workers": workers, "tmp": tmp}
+    command = [part.format(**fill) for part in server.command]
+    if server.name.startswith("limit: nginx"):
+        conf = (tmp / "nginx.conf").read_text().replace("@PORT@", str(port))
+        conf = conf.replace("@WORKERS@", str(workers)).replace("@TMP@", str(tmp))
+        (tmp / "nginx-run.conf").write_text(conf)
+        command = [c.replace("nginx.conf", "nginx-run.conf") for c in command]
+    server_pin, load_pin = pins
+    log = (tmp / "server.log").open("w")
+    process = subprocess.Popen(
+        [*server_pin, *command],
+        cwd=PROJECT,
+        env={**env, **server.env},
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    rows = []
+    try:
+        workloads = WORKLOADS if server.kind == "app" else [Workload("hello", "/")]
+        try:
+            wait_ready(base + workloads[0].path, process)
+        except RuntimeError as exc:
+            tail = (tmp / "server.log").read_text()[-2000:]
+            raise SystemExit(f"bench: {server.name}: {exc}\n{tail}") from None
+        for workload in workloads:
+            script = vote_script(tmp, base) if workload.method == "POST" else None
+            url = base + workload.path
+            wrk(load_pin, url, args.warmup, workload.connections, script)
+            result = wrk(load_pin, url, args.duration, workload.connections, script)
+            rows.append({"server": server.name, "workload": workload.name, **result})
+    finally:
+        stop(process)
+        log.close()
+    return rows
+
+
+def stop(process: subprocess.Popen) -> None:
+    """Stop a server and everything it started."""
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+def summarise(rows: list[dict]) -> list[dict]:
+    cells: dict[tuple[str, str], list[dict]] = {}
+    for row in rows:
+        cells.setdefault((row["workload"], row["server"]), []).append(row)
+    summary = []
+    for (workload, server), runs in cells.items():
+        rps = [r["rps"] for r in runs]
+        summary.append(
+            {
+                "workload": workload,
+                "server": server,
+                "rps": statistics.median(rps),
+                "rps_min": min(rps),
+                "rps_max": max(rps),
+                "p50_ms": statistics.median(r["p50_ms"] for r in runs),
+                "p99_ms": statistics.median(r["p99_ms"] for r in runs),
+                "errors": sum(r["errors"] for r in runs),
+            }
+        )
+    for workload in {s["workload"] for s in summary}:
+        group = [s for s in summary if s["workload"] == workload]
+        # Ratios compare servers of the app; the floors compare among themselves.
+        apps = [s["rps"] for s in group if not s["server"].startswith("limit")]
+        best = max(apps or [s["rps"] for s in group])
+        for s in group:
+            s["ratio"] = s["rps"] / best if best else 0.0
+    order = [w.name for w in WORKLOADS] + ["hello"]
+    summary.sort(key=lambda s: (order.index(s["workload"]), -s["rps"]))
+    return summary
+
+
+def markdown(summary: list[dict], meta: str, db_notes: dict[str, str]) -> str:
+    lines = [
+        meta,
+        "",
+        "| workload | server | req/s (median) | spread | x best | p50 ms | p99 ms "
+        "| errors | DB connection |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+    ]
+    for s in summary:
+        lines.append(
+            f"| {s['workload']} | {s['server']} | {s['rps']:.0f} "
+            f"| {s['rps_min']:.0f}-{s['rps_max']:.0f} | {s['ratio']:.2f} "
+            f"| {s['p50_ms']:.1f} | {s['p99_ms']:.1f} | {s['errors']} "
+            f"| {db_notes.get(s['server'], '')} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def charts(summary: list[dict], directory: Path) -> list[Path]:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    workloads = [
+        w for w in dict.fromkeys(s["workload"] for s in summary) if w != "hello"
+    ]
+    servers_ = [
+        s
+        for s in dict.fromkeys(s["server"] for s in summary)
+        if not s.startswith("limit")
+    ]
+    paths = []
+    for metric, label, name in [
+        ("rps", "requests/s (median)", "throughput.png"),
+        ("p50_ms", "p50 latency, ms", "latency-p50.png"),
+        ("p99_ms", "p99 latency, ms", "latency-p99.png"),
+    ]:
+        fig, axes = plt.subplots(1, len(workloads), figsize=(4 * len(workloads), 5))
+        for ax, workload in zip(axes, workloads, strict=True):
+            values = {
+                s["server"]: s[metric] for s in summary if s["workload"] == workload
+            }
+            names = [n for n in servers_ if n in values]
+            ax.barh(names, [values[n] for n in names], color="#44729e")
+            ax.set_title(workload)
+            ax.set_xlabel(label)
+            ax.invert_yaxis()
+            if ax is not axes[0]:
+                ax.set_yticklabels([])
+        fig.tight_layout()
+        path = directory / name
+        fig.savefig(path, dpi=90)
+        plt.close(fig)
+        paths.append(path)
+    return paths
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="one short round")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--duration", type=int, default=10, help="seconds per cell")
+    parser.add_argument("--warmup", type=int, default=2, help="seconds, discarded")
+    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--only", default="", help="comma-separated server names")
+    parser.add_argument("--output", type=Path, default=RESULTS)
+    args = parser.parse_args()
+    if args.quick:
+        args.rounds, args.duration, args.warmup = 1, 1, 1
+    for tool in ("wrk", "nginx"):
+        if not shutil.which(tool):
+            sys.exit(f"bench: {tool} is not installed (apt-get install wrk nginx)")
+
+    chosen = servers()
+    if args.only:
+        wanted = [n.strip() for n in args.only.split(",")]
+        chosen = [s for s in chosen if any(w in s.name for w in wanted)]
+    server_pin, load_pin, pin_note = cpu_split()
+    args.output.mkdir(parents=True, exist_ok=True)
+    rows: list[dict] = []
+    with tempfile.TemporaryDirectory(prefix="polls-bench-") as scratch:
+        tmp = Path(scratch)
+        env = prepare(tmp)
+        for round_ in range(1, args.rounds + 1):
+            for server in chosen:
+                print(f"round {round_}/{args.rounds}: {server.name}", flush=True)
+                for row in run_cell(
+                    server, env, tmp, args.workers, args, (server_pin, load_pin)
+                ):
+                    rows.append({"round": round_, **row})
+
+    with (args.output / "runs.csv").open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    summary = summarise(rows)
+    meta = (
+        f"{args.rounds} round(s) x {args.duration:g}s per cell after a "
+        f"{args.warmup:g}s warm-up; {args.workers} worker process(es) each; "
+        f"wrk -t1, 32 connections (64 for the I/O views), keep-alive on; "
+        f"{pin_note}; {os.cpu_count()} CPUs; SQLite (WAL); 20 ms upstream delay "
+        f"in the I/O views."
+    )
+    db_notes = {s.name: s.persistent_db for s in chosen}
+    table = markdown(summary, meta, db_notes)
+    (args.output / "results.md").write_text(table)
+    charts(summary, args.output)
+    print(table)
+    failed = [f"{s['server']} / {s['workload']}" for s in summary if s["errors"]]
+    if failed:
+        sys.exit(
+            "bench: errors (non-2xx/3xx or socket errors) in: " + ", ".join(failed)
+        )
+
+
+if __name__ == "__main__":
+    main()
