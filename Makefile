@@ -87,6 +87,16 @@ argument-specs: controller
 unit: controller
 	cd polls && pytest
 	pytest ansible/tests
+	@$(MAKE) --no-print-directory unit-postgres
+
+# The same app tests against a real PostgreSQL server (psycopg 3), in a
+# throwaway cluster under /tmp that is removed afterwards.
+PG_SCRATCH := /tmp/polls-pg-scratch
+.PHONY: unit-postgres
+unit-postgres: controller
+	@url=$$(ansible/bin/pg-scratch start $(PG_SCRATCH)) && \
+	  (cd polls && POLLS_DATABASE_URL=$$url pytest -q polls/tests/test_views.py polls/tests/test_models.py); \
+	  status=$$?; ansible/bin/pg-scratch stop $(PG_SCRATCH); exit $$status
 
 # `make bench` measures every server configuration (bench/README.md);
 # QUICK=1 runs one short round that only checks the harness.

@@ -171,6 +171,7 @@ def test_healthz_answers_ok_without_cookies(client: Client) -> None:
     assert "no-cache" in response["Cache-Control"]
 
 
+@pytest.mark.django_db(transaction=True)
 def test_healthz_without_schema_is_503(client: Client) -> None:
     """The health check runs a real query: with the table gone, it answers 503."""
     from django.db import connection
