@@ -56,6 +56,24 @@ def servers() -> list[Server]:
     gunicorn = [str(BIN / "gunicorn"), "--bind", "127.0.0.1:{port}"]
     gunicorn += ["--workers", "{workers}", "--no-control-socket"]
     uvworker = "polls.workers.UvicornWorker"
+
+    def uvicorn(app: str, *extra: str) -> list[str]:
+        return [
+            str(BIN / "uvicorn"),
+            app,
+            *extra,
+            *("--port", "{port}", "--workers", "{workers}", "--lifespan", "off"),
+            *("--no-access-log", "--log-level", "warning"),
+        ]
+
+    def granian(interface: str, app: str) -> list[str]:
+        return [
+            str(BIN / "granian"),
+            *("--interface", interface, "--port", "{port}"),
+            *("--workers", "{workers}", "--no-ws", app),
+        ]
+
+    nothing = "no database"
     return [
         Server("gunicorn sync (wsgi)", [*gunicorn, "polls.wsgi"]),
         Server(
@@ -73,82 +91,27 @@ def servers() -> list[Server]:
             env={"POLLS_UVICORN_INTERFACE": "wsgi"},
         ),
         Server("gunicorn asgi worker (asgi)", [*gunicorn, "-k", "asgi", "polls.asgi"]),
-        Server(
-            "uvicorn (asgi)",
-            [
-                str(BIN / "uvicorn"),
-                "polls.asgi:application",
-                "--port",
-                "{port}",
-                "--workers",
-                "{workers}",
-                "--lifespan",
-                "off",
-                "--no-access-log",
-                "--log-level",
-                "warning",
-            ],
-        ),
-        Server(
-            "granian (wsgi)",
-            [
-                str(BIN / "granian"),
-                "--interface",
-                "wsgi",
-                "--port",
-                "{port}",
-                "--workers",
-                "{workers}",
-                "--no-ws",
-                "polls.wsgi:application",
-            ],
-        ),
-        Server(
-            "granian (asgi)",
-            [
-                str(BIN / "granian"),
-                "--interface",
-                "asgi",
-                "--port",
-                "{port}",
-                "--workers",
-                "{workers}",
-                "--no-ws",
-                "polls.asgi:application",
-            ],
-        ),
+        Server("uvicorn (asgi)", uvicorn("polls.asgi:application")),
+        Server("granian (wsgi)", granian("wsgi", "polls.wsgi:application")),
+        Server("granian (asgi)", granian("asgi", "polls.asgi:application")),
         # The floors: how fast each kind of server answers without Django.
         Server(
             "limit: raw ASGI hello (uvicorn)",
-            [
-                str(BIN / "uvicorn"),
-                "hello:asgi",
-                "--app-dir",
-                str(BENCH_DIR),
-                "--port",
-                "{port}",
-                "--workers",
-                "{workers}",
-                "--lifespan",
-                "off",
-                "--no-access-log",
-                "--log-level",
-                "warning",
-            ],
+            uvicorn("hello:asgi", "--app-dir", str(BENCH_DIR)),
             kind="limit",
-            persistent_db="no database",
+            persistent_db=nothing,
         ),
         Server(
             "limit: raw WSGI hello (gunicorn)",
             [*gunicorn, "--chdir", str(BENCH_DIR), "hello:wsgi"],
             kind="limit",
-            persistent_db="no database",
+            persistent_db=nothing,
         ),
         Server(
             "limit: nginx return 200",
             ["nginx", "-p", "{tmp}", "-c", "{tmp}/nginx.conf", "-g", "daemon off;"],
             kind="limit",
-            persistent_db="no database",
+            persistent_db=nothing,
         ),
     ]
 
