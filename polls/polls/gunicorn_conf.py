@@ -84,13 +84,6 @@ def post_fork(server: object, worker: object) -> None:
 
 def on_starting(server: object) -> None:
     """Refuse to start, in one line, when the Django settings are invalid."""
-    from django.core.exceptions import ImproperlyConfigured
+    from polls import require_valid_settings
 
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "polls.settings")
-    try:
-        from django.conf import settings
-
-        settings.INSTALLED_APPS  # noqa: B018 - evaluating settings validates them
-    except ImproperlyConfigured as exc:
-        print(f"polls: {exc}", file=sys.stderr)
-        sys.exit(1)
+    require_valid_settings()
