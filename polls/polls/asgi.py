@@ -1,9 +1,18 @@
-"""ASGI entry point: ``uvicorn polls.asgi:application``."""
+"""ASGI entry point: ``uvicorn polls.asgi:application``.
+
+Serves the async views of the pages (see polls.urls; POLLS_ASYNC_VIEWS=false
+serves the sync ones) through polls.handlers.PollsASGIHandler, which runs
+sync code on POLLS_ASGI_THREADS long-lived threads per process.
+"""
 
 import os
 
-from django.core.asgi import get_asgi_application
+import django
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "polls.settings")
+os.environ.setdefault("POLLS_ASYNC_VIEWS", "true")
+django.setup(set_prefix=False)
 
-application = get_asgi_application()
+from polls.handlers import PollsASGIHandler  # noqa: E402 - needs settings
+
+application = PollsASGIHandler()

@@ -100,6 +100,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
 ]
 
+# Django's default stack. Under polls.asgi, polls.handlers loads the twins of
+# these classes from polls.middleware, which skip a thread hop per hook.
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -139,6 +141,9 @@ def sqlite_database(path: str) -> dict:
     return {
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": path,
+        # Opening a connection costs more than the queries of a page.
+        "CONN_MAX_AGE": env_int("POLLS_DB_CONN_MAX_AGE", 600),
+        "CONN_HEALTH_CHECKS": True,
         "OPTIONS": {
             # Writers take the lock when their transaction begins, so two
             # writers queue on the busy timeout instead of failing to upgrade
@@ -248,6 +253,13 @@ X_FRAME_OPTIONS = "DENY"
 
 # Benchmark-only views that wait on a simulated slow upstream (off by default).
 BENCH_VIEWS = env_bool("POLLS_BENCH_VIEWS", False)
+# Async views for the pages: set by polls.asgi, whose handler runs them on its
+# event loop; polls.wsgi serves the tutorial's sync views.
+ASYNC_VIEWS = env_bool("POLLS_ASYNC_VIEWS", False)
+# Threads per worker process that run the sync code of ASGI requests
+# (polls.handlers.RequestThreads): at most this many at once, each with its
+# own database connection.
+ASGI_THREADS = env_int("POLLS_ASGI_THREADS", 8)
 BENCH_DELAY_SECONDS = env_int("POLLS_BENCH_DELAY_MS", 20) / 1000
 
 LOG_LEVEL = env("POLLS_LOG_LEVEL", "INFO").upper()

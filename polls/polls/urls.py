@@ -1,26 +1,41 @@
 from django.conf import settings
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import URLPattern, URLResolver, include, path
 from django.views.generic import RedirectView
 
 from . import views
 
-poll_patterns = [
-    path("", views.IndexView.as_view(), name="index"),
-    path("<int:pk>/", views.DetailView.as_view(), name="detail"),
-    path("<int:pk>/results/", views.ResultsView.as_view(), name="results"),
-    path("<int:question_id>/vote/", views.vote, name="vote"),
-]
 
-urlpatterns = [
-    path("", RedirectView.as_view(pattern_name="polls:index")),
-    path("polls/", include((poll_patterns, "polls"))),
-    path("healthz", views.healthz, name="healthz"),
-    path("admin/", admin.site.urls),
-]
+def build(async_views: bool) -> list[URLPattern | URLResolver]:
+    """The site's URLs, with the sync or the async views of the pages.
 
-if settings.BENCH_VIEWS:
-    urlpatterns += [
-        path("bench/slow-sync", views.slow_sync, name="slow-sync"),
-        path("bench/slow-async", views.slow_async, name="slow-async"),
+    Both sets answer the same URLs with the same templates; polls.asgi picks
+    the async ones (settings.ASYNC_VIEWS), polls.wsgi the sync ones.
+    """
+    if async_views:
+        index, detail, results = views.index, views.detail, views.results
+        healthz = views.healthz_async
+    else:
+        index, detail = views.IndexView.as_view(), views.DetailView.as_view()
+        results, healthz = views.ResultsView.as_view(), views.healthz
+    poll_patterns = [
+        path("", index, name="index"),
+        path("<int:pk>/", detail, name="detail"),
+        path("<int:pk>/results/", results, name="results"),
+        path("<int:question_id>/vote/", views.vote, name="vote"),
     ]
+    patterns = [
+        path("", RedirectView.as_view(pattern_name="polls:index")),
+        path("polls/", include((poll_patterns, "polls"))),
+        path("healthz", healthz, name="healthz"),
+        path("admin/", admin.site.urls),
+    ]
+    if settings.BENCH_VIEWS:
+        patterns += [
+            path("bench/slow-sync", views.slow_sync, name="slow-sync"),
+            path("bench/slow-async", views.slow_async, name="slow-async"),
+        ]
+    return patterns
+
+
+urlpatterns = build(settings.ASYNC_VIEWS)

@@ -1,11 +1,12 @@
 import asyncio
 import time
 
+from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.db import DatabaseError, connection
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import aget_object_or_404, get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views import generic
@@ -16,15 +17,21 @@ from .forms import VoteForm
 from .models import Question, record_vote
 
 
+def published() -> QuerySet[Question]:
+    """Questions that are already published, not those set in the future."""
+    return Question.objects.filter(pub_date__lte=timezone.now())
+
+
+# The tutorial's views, as the WSGI entry point (polls.wsgi) serves them.
+
+
 class IndexView(generic.ListView):
     template_name = "polls/index.html"
     context_object_name = "latest_question_list"
 
     def get_queryset(self) -> QuerySet[Question]:
         """The last five published questions, not those set in the future."""
-        return Question.objects.filter(pub_date__lte=timezone.now()).order_by(
-            "-pub_date"
-        )[:5]
+        return published().order_by("-pub_date")[:5]
 
 
 class DetailView(generic.DetailView):
@@ -33,7 +40,7 @@ class DetailView(generic.DetailView):
 
     def get_queryset(self) -> QuerySet[Question]:
         """Questions that are already published."""
-        return Question.objects.filter(pub_date__lte=timezone.now())
+        return published()
 
 
 class ResultsView(generic.DetailView):
@@ -42,7 +49,7 @@ class ResultsView(generic.DetailView):
 
     def get_queryset(self) -> QuerySet[Question]:
         """Questions that are already published."""
-        return Question.objects.filter(pub_date__lte=timezone.now())
+        return published()
 
 
 @require_POST
@@ -52,7 +59,7 @@ def vote(request: HttpRequest, question_id: int) -> HttpResponse:
     A missing, malformed or foreign choice re-renders the form with an error
     and status 400; the count changes only through ``record_vote``.
     """
-    question = get_object_or_404(Question, pk=question_id, pub_date__lte=timezone.now())
+    question = get_object_or_404(published(), pk=question_id)
     form = VoteForm(request.POST)
     if form.is_valid():
         if record_vote(question, form.cleaned_data["choice"]):
@@ -67,6 +74,23 @@ def vote(request: HttpRequest, question_id: int) -> HttpResponse:
     )
 
 
+def database_answers() -> str | None:
+    """None when the database answers a real query, else the error's name."""
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1 FROM django_migrations LIMIT 1")
+            cursor.fetchone()
+    except DatabaseError as exc:
+        return type(exc).__name__
+    return None
+
+
+def health_response(error: str | None) -> JsonResponse:
+    if error:
+        return JsonResponse({"status": "error", "database": error}, status=503)
+    return JsonResponse({"status": "ok"})
+
+
 @never_cache
 @require_GET
 def healthz(request: HttpRequest) -> HttpResponse:
@@ -74,15 +98,44 @@ def healthz(request: HttpRequest) -> HttpResponse:
 
     Touches no session and no CSRF token, so polling it every second is cheap.
     """
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1 FROM django_migrations LIMIT 1")
-            cursor.fetchone()
-    except DatabaseError as exc:
-        return JsonResponse(
-            {"status": "error", "database": type(exc).__name__}, status=503
-        )
-    return JsonResponse({"status": "ok"})
+    return health_response(database_answers())
+
+
+# The same pages as async views, as the ASGI entry point (polls.asgi) serves
+# them: the ORM through its async interface, the template rendered on the
+# event loop (it reads only what the view fetched), no thread of its own per
+# request. Voting stays the sync view above under both entry points: its
+# read-then-update runs in one transaction, which the async ORM does not offer.
+
+
+async def index(request: HttpRequest) -> HttpResponse:
+    """The last five published questions, newest first."""
+    questions = [q async for q in published().order_by("-pub_date")[:5]]
+    return render(request, "polls/index.html", {"latest_question_list": questions})
+
+
+async def question_page(request: HttpRequest, pk: int, template: str) -> HttpResponse:
+    question = await aget_object_or_404(
+        published().prefetch_related("choice_set"), pk=pk
+    )
+    return render(request, template, {"question": question})
+
+
+async def detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """A published question and its voting form."""
+    return await question_page(request, pk, "polls/detail.html")
+
+
+async def results(request: HttpRequest, pk: int) -> HttpResponse:
+    """A published question and its counts."""
+    return await question_page(request, pk, "polls/results.html")
+
+
+@never_cache
+@require_GET
+async def healthz_async(request: HttpRequest) -> HttpResponse:
+    """``healthz`` with its query in a worker thread."""
+    return health_response(await sync_to_async(database_answers)())
 
 
 # Benchmark views, routed only when POLLS_BENCH_VIEWS is on: a request that

@@ -136,11 +136,11 @@ def test_get_on_vote_is_405(client: Client) -> None:
     assert response.status_code == 405
 
 
-def test_vote_without_csrf_token_is_403() -> None:
+def test_vote_without_csrf_token_is_403(make_client) -> None:
     """A vote posted without a CSRF token is refused and counts nothing."""
     question = create_question("Q?", days=-1)
     choice = question.choice_set.create(choice_text="yes")
-    client = Client(enforce_csrf_checks=True)
+    client = make_client(enforce_csrf_checks=True)
     response = client.post(
         reverse("polls:vote", args=(question.id,)), {"choice": choice.id}
     )
@@ -208,3 +208,24 @@ def test_admin_lists_questions(admin_client: Client) -> None:
     response = admin_client.get("/admin/polls/question/")
     assert response.status_code == 200
     assert "Admin sees me?" in response.text
+
+
+def test_each_entry_point_serves_its_views(client, entry_point: str) -> None:
+    """polls.wsgi routes to the tutorial's class views, polls.asgi to async ones."""
+    from asgiref.sync import iscoroutinefunction
+
+    response = client.get(reverse("polls:index"))
+    assert iscoroutinefunction(response.resolver_match.func) is (entry_point == "asgi")
+
+
+def test_admin_login_through_the_form(make_client, admin_user) -> None:
+    """Logging in saves a session (the one hook that writes to the database)."""
+    client = make_client()
+    page = client.get("/admin/login/")
+    token = page.cookies["csrftoken"].value
+    response = client.post(
+        "/admin/login/?next=/admin/",
+        {"username": "admin", "password": "password", "csrfmiddlewaretoken": token},
+    )
+    assert response.status_code == 302, response.text[:300]
+    assert client.get("/admin/").status_code == 200
