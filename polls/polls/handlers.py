@@ -74,12 +74,19 @@ class RequestExecutor(ThreadPoolExecutor):
 
 
 class RequestThreads:
-    """A fixed set of single-thread executors, lent to requests."""
+    """A fixed set of single-thread executors, lent to requests.
 
-    def __init__(self, size: int) -> None:
+    ``close_after``: also run close_old_connections when a request ends, as
+    Django does, for databases whose connections must not outlive a request
+    (CONN_MAX_AGE 0, and connection pools, which get them back that way). The
+    job is queued on the thread, not awaited: the response does not wait.
+    """
+
+    def __init__(self, size: int, close_after: bool = False) -> None:
         if size < 1:
             raise ValueError(f"RequestThreads needs at least 1 thread, not {size}")
         self.size = size
+        self.close_after = close_after
         self._executors: list[RequestExecutor] = []
         self._busy: dict[RequestExecutor, int] = {}
 
@@ -117,6 +124,8 @@ class RequestThreads:
             SyncToAsync.context_to_thread_executor.pop(key, None)
             SyncToAsync.thread_sensitive_context.reset(token)
             self._busy[executor] -= 1
+            if self.close_after and not executor.housekeeping_due:
+                executor.submit(close_old_connections)
 
 
 class TwinMiddlewareMixin:
@@ -159,7 +168,13 @@ class PollsASGIHandler(TwinMiddlewareMixin, ASGIHandler):
 
     def __init__(self, threads: int | None = None) -> None:
         super().__init__()
-        self.threads = RequestThreads(threads or settings.ASGI_THREADS)
+        per_request = any(
+            not database.get("CONN_MAX_AGE", 0)
+            for database in settings.DATABASES.values()
+        )
+        self.threads = RequestThreads(
+            threads or settings.ASGI_THREADS, close_after=per_request
+        )
         take_over_housekeeping()
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:

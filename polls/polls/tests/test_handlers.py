@@ -152,3 +152,27 @@ def test_no_request_started_receiver_is_left_to_hop(app) -> None:
     from django.core.signals import request_started
 
     assert not request_started.has_listeners()
+
+
+def test_connections_that_must_not_outlive_a_request_are_closed_after_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """With close_after (CONN_MAX_AGE 0, pools), the request's thread closes."""
+    calls: list[str] = []
+    monkeypatch.setattr(polls.handlers, "reset_queries", lambda: None)
+    monkeypatch.setattr(
+        polls.handlers, "close_old_connections", lambda: calls.append("close")
+    )
+    threads = RequestThreads(1, close_after=True)
+
+    async def request() -> None:
+        async with threads.lend() as executor:
+            await SyncToAsync(lambda: calls.append("job"))()
+        await asyncio.get_running_loop().run_in_executor(executor, lambda: None)
+
+    asyncio.run(request())
+    assert calls == ["close", "job", "close"]
+
+
+def test_a_persistent_database_means_no_close_after(app) -> None:
+    assert app.threads.close_after is False  # SQLite: CONN_MAX_AGE 600
