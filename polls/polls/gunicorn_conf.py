@@ -4,6 +4,10 @@ Load it with ``gunicorn -c python:polls.gunicorn_conf``; ``gunicorn.conf.py``
 beside ``manage.py`` imports it, so ``cd polls && gunicorn polls.wsgi`` uses it
 too. Options given on the command line win over these.
 
+    GUNICORN_APP              the application when none is on the command line
+                              (polls.asgi or polls.wsgi)
+    GUNICORN_WORKER_CLASS     worker class (default sync; polls.workers.UvicornWorker,
+                              asgi, gthread)
     GUNICORN_BIND             where to listen when systemd passes no socket
                               (default 127.0.0.1:8000)
     GUNICORN_WORKERS          worker processes (default 2 * cores - 1)
@@ -33,6 +37,8 @@ def _int(name: str, default: int) -> int:
     return int(value) if value else default
 
 
+wsgi_app = os.environ.get("GUNICORN_APP") or None
+worker_class = os.environ.get("GUNICORN_WORKER_CLASS") or "sync"
 bind = [os.environ.get("GUNICORN_BIND") or "127.0.0.1:8000"]
 workers = _int("GUNICORN_WORKERS", max(2 * multiprocessing.cpu_count() - 1, 1))
 threads = _int("GUNICORN_THREADS", 1)
