@@ -98,19 +98,25 @@ unit-postgres: controller
 	  (cd polls && POLLS_DATABASE_URL=$$url pytest -q polls/tests/test_views.py polls/tests/test_models.py); \
 	  status=$$?; ansible/bin/pg-scratch stop $(PG_SCRATCH); exit $$status
 
-# `make bench` measures every server configuration (bench/README.md);
-# QUICK=1 runs one short round that only checks the harness.
+# `make bench` measures every server configuration, directly and through the
+# sandbox's nginx (so it deploys the sandbox first), tunes the deployed
+# default's settings and profiles an index request under each server
+# (bench/README.md). QUICK=1 runs one short round that only checks the harness.
 $(VENV)/.bench: bench/requirements.txt | $(BIN)/ansible-playbook
 	$(BIN)/pip install --quiet --disable-pip-version-check -r bench/requirements.txt
 	@touch $@
 
+BENCH_OUT := $(if $(QUICK),--quick --output .cache/bench-smoke)
+
 .PHONY: bench
-bench: controller $(VENV)/.bench
+bench: controller $(VENV)/.bench demo
 	@# nginx is only a yardstick here: if this installs it, it must not keep serving.
 	@command -v wrk >/dev/null && command -v nginx >/dev/null || \
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk nginx >/dev/null && \
 	   { systemctl disable --now nginx >/dev/null 2>&1 || true; })
-	python bench/run.py $(if $(QUICK),--quick --output .cache/bench-smoke)
+	python bench/run.py $(BENCH_OUT)
+	$(if $(QUICK),,python bench/run.py --tuning --workloads 'index,vote,io sync view,io async view')
+	python bench/profile.py $(BENCH_OUT)
 
 .PHONY: molecule
 molecule: images

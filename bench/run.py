@@ -1,10 +1,17 @@
 #!/usr/bin/env python3
 """ASGI or WSGI? Run the polls app under each server and measure it with wrk.
 
-    bench/run.py [--quick] [--rounds N] [--duration S] [--only NAME,...]
+    bench/run.py [--quick] [--rounds N] [--duration S] [--only NAME,...] [--no-stack]
 
 Every configuration serves the same app, the same SQLite file and the same
-number of worker processes. On a machine with two cores or more, the server
+number of worker processes, measured two ways:
+
+- direct: wrk -> the server's TCP port, the server started here;
+- stack: wrk -> nginx (TLS) -> unix socket -> polls.service in the sandbox
+  container (`make demo`), the worker class switched by a runtime drop-in
+  (/run/systemd/system/polls.service.d/, removed afterwards), the container's
+  processes pinned to the server's core.
+ On a machine with two cores or more, the server
 is pinned to one core and wrk to another (taskset), so they do not fight over
 a core. Configurations are interleaved over the rounds (round 1 runs all of
 them, then round 2, ...) so that drift of the machine spreads over all of
@@ -13,7 +20,8 @@ median over rounds, the spread (min-max), and each median as a ratio to the
 best configuration of the same workload in the same run.
 
 Writes bench/results/: runs.csv (every run), results.md (the table) and
-PNG charts. --quick runs one short round: it checks the harness, not speed.
+PNG charts; with --tuning, tuning-runs.csv and tuning-results.md. --quick runs
+one short round: it checks the harness, not speed.
 """
 
 from __future__ import annotations
@@ -25,6 +33,7 @@ import re
 import shutil
 import signal
 import socket
+import ssl
 import statistics
 import subprocess
 import sys
@@ -49,7 +58,7 @@ class Server:
     command: list[str]  # {port} and {workers} are filled in
     kind: str = "app"  # app | limit
     env: dict[str, str] = field(default_factory=dict)
-    persistent_db: str = "per request"
+    persistent_db: str = "yes, one per thread"
 
 
 def servers() -> list[Server]:
@@ -91,6 +100,18 @@ def servers() -> list[Server]:
             env={"POLLS_UVICORN_INTERFACE": "wsgi"},
         ),
         Server("gunicorn asgi worker (asgi)", [*gunicorn, "-k", "asgi", "polls.asgi"]),
+        # Where the ASGI path started: Django's own handler, middleware and
+        # class views, a thread and a database connection per request.
+        Server(
+            "gunicorn UvicornWorker, stock Django handler (asgi)",
+            [*gunicorn, "-k", uvworker, "django.core.asgi:get_asgi_application()"],
+            env={
+                "DJANGO_SETTINGS_MODULE": "polls.settings",
+                "POLLS_ASYNC_VIEWS": "false",
+                "POLLS_DB_CONN_MAX_AGE": "0",
+            },
+            persistent_db="no, one per request",
+        ),
         Server("uvicorn (asgi)", uvicorn("polls.asgi:application")),
         Server("granian (wsgi)", granian("wsgi", "polls.wsgi:application")),
         Server("granian (asgi)", granian("asgi", "polls.asgi:application")),
@@ -113,6 +134,79 @@ def servers() -> list[Server]:
             kind="limit",
             persistent_db=nothing,
         ),
+    ]
+
+
+# The deployed stack: the sandbox container of `make demo`.
+CONTAINER = "polls-sandbox"
+STACK_URL = "https://127.0.0.1:8443"
+DROPIN = "/run/systemd/system/polls.service.d/50-bench.conf"
+STACK_COMMON = {
+    "GUNICORN_WORKERS": "{workers}",
+    "GUNICORN_ACCESS_LOG": "0",
+    "POLLS_BENCH_VIEWS": "true",
+    "POLLS_BENCH_DELAY_MS": "20",
+}
+
+
+def stack_servers() -> list[Server]:
+    """The gunicorn configurations the deployment offers (gunicorn_worker_class)."""
+
+    def gunicorn(app: str, worker_class: str, **extra: str) -> dict[str, str]:
+        return {"GUNICORN_APP": app, "GUNICORN_WORKER_CLASS": worker_class, **extra}
+
+    uvworker = "polls.workers.UvicornWorker"
+    return [
+        Server("gunicorn sync (wsgi)", [], env=gunicorn("polls.wsgi", "sync")),
+        Server(
+            "gunicorn gthread x8 (wsgi)",
+            [],
+            env=gunicorn("polls.wsgi", "gthread", GUNICORN_THREADS="8"),
+        ),
+        Server(
+            "gunicorn UvicornWorker (asgi)",
+            [],
+            env=gunicorn("polls.asgi", uvworker, POLLS_ASGI_THREADS="8"),
+        ),
+        Server(
+            "gunicorn UvicornWorker (wsgi)",
+            [],
+            env=gunicorn("polls.wsgi", uvworker, POLLS_UVICORN_INTERFACE="wsgi"),
+        ),
+        Server(
+            "gunicorn asgi worker (asgi)",
+            [],
+            env=gunicorn("polls.asgi", "asgi", POLLS_ASGI_THREADS="8"),
+        ),
+        Server(
+            "limit: nginx TLS static file",
+            [],
+            kind="limit",
+            persistent_db="no database",
+        ),
+    ]
+
+
+def tuning_servers() -> list[Server]:
+    """The deployed default and one change at a time, for its settings."""
+    default = {
+        "GUNICORN_APP": "polls.asgi",
+        "GUNICORN_WORKER_CLASS": "polls.workers.UvicornWorker",
+        "POLLS_ASGI_THREADS": "8",
+        "POLLS_UVICORN_LOOP": "uvloop",
+        "POLLS_UVICORN_HTTP": "httptools",
+    }
+    variants = [
+        ("default: uvloop, httptools, 8 threads", {}),
+        ("loop asyncio", {"POLLS_UVICORN_LOOP": "asyncio"}),
+        ("parser h11", {"POLLS_UVICORN_HTTP": "h11"}),
+        ("1 thread", {"POLLS_ASGI_THREADS": "1"}),
+        ("32 threads", {"POLLS_ASGI_THREADS": "32"}),
+        ("no keep-alive from nginx", {"GUNICORN_KEEPALIVE": "0"}),
+    ]
+    return [
+        Server(f"UvicornWorker (asgi), {name}", [], env={**default, **change})
+        for name, change in variants
     ]
 
 
@@ -213,13 +307,30 @@ def prepare(tmp: Path) -> dict[str, str]:
     return env
 
 
-def wait_ready(url: str, process: subprocess.Popen, timeout: float = 30) -> None:
+# The sandbox's certificate is self-signed; everything here is loopback.
+INSECURE = ssl.create_default_context()
+INSECURE.check_hostname = False
+INSECURE.verify_mode = ssl.CERT_NONE
+
+
+def opener(jar: CookieJar | None = None) -> urllib.request.OpenerDirector:
+    handlers: list[urllib.request.BaseHandler] = [
+        urllib.request.HTTPSHandler(context=INSECURE)
+    ]
+    if jar is not None:
+        handlers.append(urllib.request.HTTPCookieProcessor(jar))
+    return urllib.request.build_opener(*handlers)
+
+
+def wait_ready(
+    url: str, process: subprocess.Popen | None = None, timeout: float = 30
+) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if process.poll() is not None:
+        if process is not None and process.poll() is not None:
             raise RuntimeError(f"server exited with {process.returncode}")
         try:
-            urllib.request.urlopen(url, timeout=2)  # noqa: S310 - loopback only
+            opener().open(url, timeout=2)
             return
         except urllib.error.HTTPError:
             return
@@ -231,8 +342,7 @@ def wait_ready(url: str, process: subprocess.Popen, timeout: float = 30) -> None
 def vote_script(tmp: Path, base: str) -> Path:
     """A wrk script that posts votes with a real CSRF token and cookie."""
     jar = CookieJar()
-    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
-    page = opener.open(base + "/polls/1/", timeout=10).read().decode()
+    page = opener(jar).open(base + "/polls/1/", timeout=10).read().decode()
     token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)[1]
     choice = re.search(r'name="choice" id="choice1" value="([0-9]+)"', page)[1]
     cookie = "; ".join(f"{c.name}={c.value}" for c in jar)
@@ -242,6 +352,7 @@ def vote_script(tmp: Path, base: str) -> Path:
             wrk.body = "csrfmiddlewaretoken={token}&choice={choice}"
             wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
             wrk.headers["Cookie"] = "{cookie}"
+            wrk.headers["Referer"] = "{base}/polls/1/"
             """))
     return script
 
@@ -276,6 +387,39 @@ def wrk(
     }
 
 
+def measure(
+    server: Server,
+    via: str,
+    base: str,
+    tmp: Path,
+    args: argparse.Namespace,
+    load_pin: list[str],
+) -> list[dict]:
+    """Every workload of one running configuration, each after a warm-up."""
+    if server.kind == "app":
+        workloads = [w for w in WORKLOADS if w.name in args.workloads]
+    else:
+        workloads = [limit_workload(server, base)]
+    rows = []
+    for workload in workloads:
+        script = vote_script(tmp, base) if workload.method == "POST" else None
+        url = base + workload.path
+        wrk(load_pin, url, args.warmup, workload.connections, script)
+        result = wrk(load_pin, url, args.duration, workload.connections, script)
+        rows.append(
+            {"via": via, "server": server.name, "workload": workload.name, **result}
+        )
+    return rows
+
+
+def limit_workload(server: Server, base: str) -> Workload:
+    if "static file" in server.name:
+        # The stylesheet under its hashed name, as the pages link it.
+        page = opener().open(base + "/polls/", timeout=10).read().decode()
+        return Workload("hello", re.search(r'href="(/static/[^"]+\.css)"', page)[1])
+    return Workload("hello", LIMIT_PATH)
+
+
 def run_cell(
     server: Server,
     env: dict[str, str],
@@ -284,7 +428,7 @@ def run_cell(
     args: argparse.Namespace,
     pins: tuple[list[str], list[str]],
 ) -> list[dict]:
-    """Start one server, measure every workload on it, stop it."""
+    """Start one server here, measure every workload on it, stop it."""
     port = free_port()
     fill = {"port": port, "workers": workers, "tmp": tmp}
     command = [part.format(**fill) for part in server.command]
@@ -304,24 +448,87 @@ def run_cell(
         start_new_session=True,
     )
     base = f"http://127.0.0.1:{port}"
-    rows = []
     try:
-        workloads = WORKLOADS if server.kind == "app" else [Workload("hello", "/")]
+        path = WORKLOADS[0].path if server.kind == "app" else LIMIT_PATH
         try:
-            wait_ready(base + workloads[0].path, process)
+            wait_ready(base + path, process)
         except RuntimeError as exc:
             tail = (tmp / "server.log").read_text()[-2000:]
             raise SystemExit(f"bench: {server.name}: {exc}\n{tail}") from None
-        for workload in workloads:
-            script = vote_script(tmp, base) if workload.method == "POST" else None
-            url = base + workload.path
-            wrk(load_pin, url, args.warmup, workload.connections, script)
-            result = wrk(load_pin, url, args.duration, workload.connections, script)
-            rows.append({"server": server.name, "workload": workload.name, **result})
+        return measure(server, "direct", base, tmp, args, load_pin)
     finally:
         stop(process)
         log.close()
-    return rows
+
+
+def podman(*command: str, stdin: str | None = None) -> str:
+    result = subprocess.run(
+        ["podman", *command], input=stdin, capture_output=True, text=True
+    )
+    if result.returncode:
+        raise SystemExit(f"bench: podman {' '.join(command)}: {result.stderr.strip()}")
+    return result.stdout
+
+
+def stack_configure(environment: dict[str, str]) -> None:
+    """Run polls.service with these variables (a runtime drop-in), or as deployed."""
+    if environment:
+        text = "[Service]\n" + "".join(
+            f"Environment={k}={v}\n" for k, v in environment.items()
+        )
+        podman(
+            "exec",
+            "-i",
+            CONTAINER,
+            "sh",
+            "-c",
+            f"mkdir -p {Path(DROPIN).parent} && cat > {DROPIN}",
+            stdin=text,
+        )
+    else:
+        podman("exec", CONTAINER, "rm", "-f", DROPIN)
+    podman("exec", CONTAINER, "systemctl", "daemon-reload")
+    podman("exec", CONTAINER, "systemctl", "restart", "polls.service")
+    try:
+        wait_ready(STACK_URL + "/healthz", timeout=60)
+    except RuntimeError as exc:
+        log = podman("exec", CONTAINER, "journalctl", "-u", "polls", "-n", "30")
+        raise SystemExit(f"bench: the stack did not come back: {exc}\n{log}") from None
+
+
+def stack_pin(cpus: str) -> None:
+    """Pin every process of the container (and so their children) to ``cpus``."""
+    for line in podman("top", CONTAINER, "hpid").splitlines()[1:]:
+        subprocess.run(
+            ["taskset", "-a", "-p", "-c", cpus, line.strip()],
+            check=False,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+
+
+def stack_check() -> None:
+    state = subprocess.run(
+        ["podman", "inspect", "-f", "{{.State.Running}}", CONTAINER],
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    if state != "true":
+        sys.exit(f"bench: the sandbox container {CONTAINER} is not running (make demo)")
+
+
+def run_stack_cell(
+    server: Server,
+    tmp: Path,
+    workers: int,
+    args: argparse.Namespace,
+    pins: tuple[list[str], list[str]],
+) -> list[dict]:
+    """Switch polls.service to one configuration and measure it through nginx."""
+    if server.kind == "app":
+        environment = {**STACK_COMMON, **server.env}
+        stack_configure({k: v.format(workers=workers) for k, v in environment.items()})
+    return measure(server, "nginx TLS", STACK_URL, tmp, args, pins[1])
 
 
 def stop(process: subprocess.Popen) -> None:
@@ -335,15 +542,19 @@ def stop(process: subprocess.Popen) -> None:
             process.wait()
 
 
+VIAS = ["direct", "nginx TLS"]
+
+
 def summarise(rows: list[dict]) -> list[dict]:
-    cells: dict[tuple[str, str], list[dict]] = {}
+    cells: dict[tuple[str, str, str], list[dict]] = {}
     for row in rows:
-        cells.setdefault((row["workload"], row["server"]), []).append(row)
+        cells.setdefault((row["via"], row["workload"], row["server"]), []).append(row)
     summary = []
-    for (workload, server), runs in cells.items():
+    for (via, workload, server), runs in cells.items():
         rps = [r["rps"] for r in runs]
         summary.append(
             {
+                "via": via,
                 "workload": workload,
                 "server": server,
                 "rps": statistics.median(rps),
@@ -354,15 +565,17 @@ def summarise(rows: list[dict]) -> list[dict]:
                 "errors": sum(r["errors"] for r in runs),
             }
         )
-    for workload in {s["workload"] for s in summary}:
-        group = [s for s in summary if s["workload"] == workload]
+    for key in {(s["via"], s["workload"]) for s in summary}:
+        group = [s for s in summary if (s["via"], s["workload"]) == key]
         # Ratios compare servers of the app; the floors compare among themselves.
         apps = [s["rps"] for s in group if not s["server"].startswith("limit")]
         best = max(apps or [s["rps"] for s in group])
         for s in group:
             s["ratio"] = s["rps"] / best if best else 0.0
     order = [w.name for w in WORKLOADS] + ["hello"]
-    summary.sort(key=lambda s: (order.index(s["workload"]), -s["rps"]))
+    summary.sort(
+        key=lambda s: (VIAS.index(s["via"]), order.index(s["workload"]), -s["rps"])
+    )
     return summary
 
 
@@ -370,17 +583,40 @@ def markdown(summary: list[dict], meta: str, db_notes: dict[str, str]) -> str:
     lines = [
         meta,
         "",
-        "| workload | server | req/s (median) | spread | x best | p50 ms | p99 ms "
-        "| errors | DB connection |",
-        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+        "| via | workload | server | req/s (median) | spread | x best | p50 ms "
+        "| p99 ms | errors | persistent DB connection |",
+        "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
     ]
     for s in summary:
         lines.append(
-            f"| {s['workload']} | {s['server']} | {s['rps']:.0f} "
+            f"| {s['via']} | {s['workload']} | {s['server']} | {s['rps']:.0f} "
             f"| {s['rps_min']:.0f}-{s['rps_max']:.0f} | {s['ratio']:.2f} "
             f"| {s['p50_ms']:.1f} | {s['p99_ms']:.1f} | {s['errors']} "
             f"| {db_notes.get(s['server'], '')} |"
         )
+    # What the front end costs: the same configuration through nginx vs direct.
+    direct = {
+        (s["workload"], s["server"]): s["rps"] for s in summary if s["via"] == "direct"
+    }
+    both = [
+        s
+        for s in summary
+        if s["via"] == "nginx TLS" and (s["workload"], s["server"]) in direct
+    ]
+    if both:
+        lines += [
+            "",
+            "| workload | server | direct req/s | nginx TLS req/s | nginx / direct |",
+            "| --- | --- | ---: | ---: | ---: |",
+        ]
+        for s in both:
+            alone = direct[(s["workload"], s["server"])]
+            if not alone:
+                continue
+            lines.append(
+                f"| {s['workload']} | {s['server']} | {alone:.0f} | {s['rps']:.0f} "
+                f"| {s['rps'] / alone:.2f} |"
+            )
     return "\n".join(lines) + "\n"
 
 
@@ -398,24 +634,33 @@ def charts(summary: list[dict], directory: Path) -> list[Path]:
         for s in dict.fromkeys(s["server"] for s in summary)
         if not s.startswith("limit")
     ]
+    vias = [v for v in VIAS if any(s["via"] == v for s in summary)]
     paths = []
     for metric, label, name in [
         ("rps", "requests/s (median)", "throughput.png"),
         ("p50_ms", "p50 latency, ms", "latency-p50.png"),
         ("p99_ms", "p99 latency, ms", "latency-p99.png"),
     ]:
-        fig, axes = plt.subplots(1, len(workloads), figsize=(4 * len(workloads), 5))
-        for ax, workload in zip(axes, workloads, strict=True):
-            values = {
-                s["server"]: s[metric] for s in summary if s["workload"] == workload
-            }
-            names = [n for n in servers_ if n in values]
-            ax.barh(names, [values[n] for n in names], color="#44729e")
-            ax.set_title(workload)
-            ax.set_xlabel(label)
-            ax.invert_yaxis()
-            if ax is not axes[0]:
-                ax.set_yticklabels([])
+        fig, grid = plt.subplots(
+            len(vias),
+            len(workloads),
+            figsize=(4 * len(workloads), 1.2 + 3.4 * len(vias)),
+            squeeze=False,
+        )
+        for row, via in zip(grid, vias, strict=True):
+            for ax, workload in zip(row, workloads, strict=True):
+                values = {
+                    s["server"]: s[metric]
+                    for s in summary
+                    if s["workload"] == workload and s["via"] == via
+                }
+                names = [n for n in servers_ if n in values]
+                ax.barh(names, [values[n] for n in names], color="#44729e")
+                ax.set_title(f"{workload} ({via})")
+                ax.set_xlabel(label)
+                ax.invert_yaxis()
+                if ax is not row[0]:
+                    ax.set_yticklabels([])
         fig.tight_layout()
         path = directory / name
         fig.savefig(path, dpi=90)
@@ -433,32 +678,69 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--only", default="", help="comma-separated server names")
     parser.add_argument("--output", type=Path, default=RESULTS)
+    parser.add_argument(
+        "--no-stack", action="store_true", help="skip the sandbox (direct only)"
+    )
+    parser.add_argument(
+        "--tuning",
+        action="store_true",
+        help="only the deployed default's settings, one change at a time, via nginx",
+    )
+    parser.add_argument(
+        "--workloads",
+        default=",".join(w.name for w in WORKLOADS),
+        help="comma-separated workload names (default: all)",
+    )
     args = parser.parse_args()
     if args.quick:
         args.rounds, args.duration, args.warmup = 1, 1, 1
+    args.workloads = [w.strip() for w in args.workloads.split(",")]
+    unknown = set(args.workloads) - {w.name for w in WORKLOADS}
+    if unknown:
+        parser.error(f"unknown workload(s): {', '.join(sorted(unknown))}")
     for tool in ("wrk", "nginx"):
         if not shutil.which(tool):
             sys.exit(f"bench: {tool} is not installed (apt-get install wrk nginx)")
 
-    chosen = servers()
+    chosen, stacked = servers(), [] if args.no_stack else stack_servers()
+    if args.tuning:
+        chosen, stacked = [], tuning_servers()
     if args.only:
         wanted = [n.strip() for n in args.only.split(",")]
         chosen = [s for s in chosen if any(w in s.name for w in wanted)]
+        stacked = [s for s in stacked if any(w in s.name for w in wanted)]
     server_pin, load_pin, pin_note = cpu_split()
+    pins = (server_pin, load_pin)
     args.output.mkdir(parents=True, exist_ok=True)
     rows: list[dict] = []
+    if stacked:
+        stack_check()
     with tempfile.TemporaryDirectory(prefix="polls-bench-") as scratch:
         tmp = Path(scratch)
         env = prepare(tmp)
-        for round_ in range(1, args.rounds + 1):
-            for server in chosen:
-                print(f"round {round_}/{args.rounds}: {server.name}", flush=True)
-                for row in run_cell(
-                    server, env, tmp, args.workers, args, (server_pin, load_pin)
-                ):
-                    rows.append({"round": round_, **row})
+        try:
+            if stacked and server_pin:
+                stack_pin("1")
+            for round_ in range(1, args.rounds + 1):
+                for server in chosen:
+                    print(f"round {round_}/{args.rounds}: {server.name}", flush=True)
+                    for row in run_cell(server, env, tmp, args.workers, args, pins):
+                        rows.append({"round": round_, **row})
+                for server in stacked:
+                    print(
+                        f"round {round_}/{args.rounds}: {server.name} via nginx TLS",
+                        flush=True,
+                    )
+                    for row in run_stack_cell(server, tmp, args.workers, args, pins):
+                        rows.append({"round": round_, **row})
+        finally:
+            if stacked:
+                print("bench: the sandbox's polls.service back as deployed", flush=True)
+                stack_configure({})
+                stack_pin(f"0-{(os.cpu_count() or 1) - 1}")
 
-    with (args.output / "runs.csv").open("w", newline="") as handle:
+    prefix = "tuning-" if args.tuning else ""
+    with (args.output / f"{prefix}runs.csv").open("w", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
         writer.writeheader()
         writer.writerows(rows)
@@ -468,12 +750,14 @@ def main() -> None:
         f"{args.warmup:g}s warm-up; {args.workers} worker process(es) each; "
         f"wrk -t1, 32 connections (64 for the I/O views), keep-alive on; "
         f"{pin_note}; {os.cpu_count()} CPUs; SQLite (WAL); 20 ms upstream delay "
-        f"in the I/O views."
+        f"in the I/O views. Through nginx: the sandbox container's processes on "
+        f"the server's CPU, gunicorn's access log off, nginx's as deployed."
     )
-    db_notes = {s.name: s.persistent_db for s in chosen}
+    db_notes = {s.name: s.persistent_db for s in [*chosen, *stacked]}
     table = markdown(summary, meta, db_notes)
-    (args.output / "results.md").write_text(table)
-    charts(summary, args.output)
+    (args.output / f"{prefix}results.md").write_text(table)
+    if not args.tuning:
+        charts(summary, args.output)
     print(table)
     failed = [f"{s['server']} / {s['workload']}" for s in summary if s["errors"]]
     if failed:

@@ -1,0 +1,196 @@
+#!/usr/bin/env python3
+"""Where the time of one index request goes, under each server.
+
+    bench/profile.py [--quick] [--duration S] [--only NAME,...]
+
+Starts each configuration of bench/run.py as the benchmark does (one worker,
+pinned to CPU 1), loads the index with wrk from CPU 0, and samples the server's
+processes with py-spy meanwhile (active threads only, 500 samples/s). Each
+sample is charged to the innermost frame that belongs to a known part: the
+database driver, the ORM, templates, middleware, Django's request handling,
+the hand-off between the event loop and a thread (asgiref, futures), or the
+server itself (HTTP parsing, event loop, worker). With the server's core busy,
+a part's share times the CPU time of a request (1 / req/s) is what it costs a
+request.
+
+Writes bench/results/profile.md and prints it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import run  # bench/run.py
+
+# (part, path fragments); the innermost frame matching any fragment wins.
+PARTS = [
+    ("database driver", ("sqlite3", "django/db/backends", "psycopg")),
+    ("ORM", ("django/db/models", "django/db/transaction", "django/db/utils")),
+    ("templates", ("django/template", "django/templatetags", "django/utils/html")),
+    (
+        "middleware",
+        (
+            "django/middleware",
+            "django/contrib/sessions",
+            "django/contrib/auth",
+            "django/contrib/messages",
+            "polls/middleware",
+            "django/utils/deprecation",
+        ),
+    ),
+    ("URL resolving", ("django/urls",)),
+    ("thread hand-off", ("asgiref/", "concurrent/futures", "threading.py")),
+    (
+        "Django request/response",
+        ("django/core/handlers", "django/http", "django/dispatch", "django/utils"),
+    ),
+    ("polls views", ("polls/views", "polls/handlers")),
+    (
+        "server, event loop",
+        (
+            "gunicorn",
+            "uvicorn",
+            "granian",
+            "h11",
+            "httptools",
+            "asyncio",
+            "uvloop",
+            "selectors",
+            "socket",
+        ),
+    ),
+]
+PROFILED = [
+    "gunicorn sync (wsgi)",
+    "gunicorn gthread x8 (wsgi)",
+    "granian (wsgi)",
+    "gunicorn UvicornWorker (asgi)",
+    "gunicorn UvicornWorker, stock Django handler (asgi)",
+    "uvicorn (asgi)",
+]
+
+
+def part_of(stack: str) -> str:
+    """The part a collapsed stack (root;...;leaf) is charged to."""
+    for frame in reversed(stack.split(";")):
+        for part, fragments in PARTS:
+            if any(fragment in frame for fragment in fragments):
+                return part
+    return "other"
+
+
+def parse_raw(path: Path) -> collections.Counter[str]:
+    """py-spy --format raw: 'frame;frame;frame count' per line."""
+    parts: collections.Counter[str] = collections.Counter()
+    for line in path.read_text().splitlines():
+        stack, _, count = line.rpartition(" ")
+        if stack and count.isdigit():
+            parts[part_of(stack)] += int(count)
+    return parts
+
+
+def profile(
+    server: run.Server,
+    env: dict[str, str],
+    tmp: Path,
+    seconds: int,
+    pins: tuple[list[str], list[str]],
+) -> tuple[float, collections.Counter[str]]:
+    port = run.free_port()
+    command = [part.format(port=port, workers=1, tmp=tmp) for part in server.command]
+    server_pin, load_pin = pins
+    log = (tmp / "server.log").open("w")
+    process = subprocess.Popen(
+        [*server_pin, *command],
+        cwd=run.PROJECT,
+        env={**env, **server.env},
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    raw = tmp / "profile.txt"
+    try:
+        run.wait_ready(base + "/polls/", process)
+        run.wrk(load_pin, base + "/polls/", 1, 32, None)  # warm-up
+        spy = subprocess.Popen(
+            [
+                str(run.BIN / "py-spy"),
+                *("record", "--pid", str(process.pid), "--subprocesses"),
+                *("--rate", "500", "--duration", str(seconds)),
+                *("--format", "raw", "--output", str(raw), "--nonblocking"),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        time.sleep(0.5)  # py-spy attaches
+        result = run.wrk(load_pin, base + "/polls/", seconds, 32, None)
+        _, errors = spy.communicate(timeout=seconds + 30)
+        if spy.returncode or not raw.exists():
+            raise SystemExit(f"bench: py-spy failed on {server.name}: {errors}")
+        return result["rps"], parse_raw(raw)
+    finally:
+        run.stop(process)
+        log.close()
+
+
+def table(results: dict[str, tuple[float, collections.Counter[str]]]) -> str:
+    names = [part for part, _ in PARTS] + ["other"]
+    lines = [
+        "CPU time of one index request (ms), by part; the server's core is busy, so "
+        "1000 / req/s is the CPU time of a request, shared out by py-spy's samples.",
+        "",
+        "| server | req/s | ms/request | " + " | ".join(names) + " |",
+        "| --- | ---: | ---: | " + " | ".join("---:" for _ in names) + " |",
+    ]
+    for server, (rps, parts) in results.items():
+        total = sum(parts.values()) or 1
+        per_request = 1000 / rps if rps else 0.0
+        cells = [f"{per_request * parts[n] / total:.2f}" for n in names]
+        lines.append(
+            f"| {server} | {rps:.0f} | {per_request:.2f} | " + " | ".join(cells) + " |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="1 s per server")
+    parser.add_argument("--duration", type=int, default=8, help="seconds sampled")
+    parser.add_argument("--only", default="", help="comma-separated server names")
+    parser.add_argument("--output", type=Path, default=run.RESULTS)
+    args = parser.parse_args()
+    seconds = 1 if args.quick else args.duration
+    if not (run.BIN / "py-spy").exists() or not shutil.which("wrk"):
+        sys.exit("bench: py-spy and wrk are needed (make bench installs them)")
+    wanted = [n.strip() for n in args.only.split(",") if n.strip()] or PROFILED
+    chosen = [s for s in run.servers() if s.name in PROFILED]
+    chosen = [s for s in chosen if any(w in s.name for w in wanted)]
+    server_pin, load_pin, _ = run.cpu_split()
+    results = {}
+    with tempfile.TemporaryDirectory(prefix="polls-profile-") as scratch:
+        tmp = Path(scratch)
+        env = run.prepare(tmp)
+        for server in chosen:
+            print(f"profile: {server.name}", flush=True)
+            results[server.name] = profile(
+                server, env, tmp, seconds, (server_pin, load_pin)
+            )
+    text = table(results)
+    args.output.mkdir(parents=True, exist_ok=True)
+    (args.output / "profile.md").write_text(text)
+    print(text)
+
+
+if __name__ == "__main__":
+    os.chdir(Path(__file__).resolve().parent)
+    main()
