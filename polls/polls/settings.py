@@ -259,7 +259,7 @@ ASYNC_VIEWS = env_bool("POLLS_ASYNC_VIEWS", False)
 # Threads per worker process that run the sync code of ASGI requests
 # (polls.handlers.RequestThreads): at most this many at once, each with its
 # own database connection.
-ASGI_THREADS = env_int("POLLS_ASGI_THREADS", 8)
+ASGI_THREADS = env_int("POLLS_ASGI_THREADS", 16)
 BENCH_DELAY_SECONDS = env_int("POLLS_BENCH_DELAY_MS", 20) / 1000
 
 LOG_LEVEL = env("POLLS_LOG_LEVEL", "INFO").upper()
