@@ -5,7 +5,7 @@
 
 Starts each configuration of bench/run.py as the benchmark does (one worker,
 pinned to CPU 1), loads the index with wrk from CPU 0, and samples the server's
-processes with py-spy meanwhile (active threads only, 500 samples/s). Each
+processes with py-spy meanwhile (the thread holding the GIL, 500 samples/s). Each
 sample is charged to the innermost frame that belongs to a known part: the
 database driver, the ORM, templates, middleware, Django's request handling,
 the hand-off between the event loop and a thread (asgiref, futures), or the
@@ -70,7 +70,7 @@ PARTS = [
 ]
 PROFILED = [
     "gunicorn sync (wsgi)",
-    "gunicorn gthread x8 (wsgi)",
+    f"gunicorn gthread x{run.THREADS} (wsgi)",
     "granian (wsgi)",
     "gunicorn UvicornWorker (asgi)",
     "gunicorn UvicornWorker, stock Django handler (asgi)",
@@ -125,7 +125,7 @@ def profile(
             [
                 str(run.BIN / "py-spy"),
                 *("record", "--pid", str(process.pid), "--subprocesses"),
-                *("--rate", "500", "--duration", str(seconds)),
+                *("--rate", "500", "--duration", str(seconds), "--gil"),
                 *("--format", "raw", "--output", str(raw), "--nonblocking"),
             ],
             stdout=subprocess.DEVNULL,
