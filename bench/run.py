@@ -204,7 +204,6 @@ def tuning_servers() -> list[Server]:
         ("loop asyncio", {"POLLS_UVICORN_LOOP": "asyncio"}),
         ("parser h11", {"POLLS_UVICORN_HTTP": "h11"}),
         ("1 thread", {"POLLS_ASGI_THREADS": "1"}),
-        ("2 threads", {"POLLS_ASGI_THREADS": "2"}),
         ("4 threads", {"POLLS_ASGI_THREADS": "4"}),
         ("32 threads", {"POLLS_ASGI_THREADS": "32"}),
         ("no keep-alive from nginx", {"GUNICORN_KEEPALIVE": "0"}),
@@ -680,7 +679,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="one short round")
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--duration", type=int, default=10, help="seconds per cell")
+    parser.add_argument("--duration", type=int, default=6, help="seconds per cell")
     parser.add_argument("--warmup", type=int, default=2, help="seconds, discarded")
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--only", default="", help="comma-separated server names")
