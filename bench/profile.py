@@ -52,7 +52,7 @@ PARTS = [
         "Django request/response",
         ("django/core/handlers", "django/http", "django/dispatch", "django/utils"),
     ),
-    ("polls views", ("polls/views", "polls/handlers")),
+    ("polls views + handler", ("polls/views", "polls/handlers")),
     (
         "server, event loop",
         (
@@ -68,14 +68,8 @@ PARTS = [
         ),
     ),
 ]
-PROFILED = [
-    "gunicorn sync (wsgi)",
-    f"gunicorn gthread x{run.THREADS} (wsgi)",
-    "granian (wsgi)",
-    "gunicorn UvicornWorker (asgi)",
-    "gunicorn UvicornWorker, stock Django handler (asgi)",
-    "uvicorn (asgi)",
-]
+# Every application configuration of bench/run.py (the floors have no Django).
+PROFILED = [s.name for s in run.servers() if s.kind == "app"]
 
 
 def part_of(stack: str) -> str:
