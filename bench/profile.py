@@ -68,8 +68,6 @@ PARTS = [
         ),
     ),
 ]
-# Every application configuration of bench/run.py (the floors have no Django).
-PROFILED = [s.name for s in run.servers() if s.kind == "app"]
 
 
 def part_of(stack: str) -> str:
@@ -98,22 +96,9 @@ def profile(
     seconds: int,
     pins: tuple[list[str], list[str]],
 ) -> tuple[float, collections.Counter[str]]:
-    port = run.free_port()
-    command = [part.format(port=port, workers=1, tmp=tmp) for part in server.command]
     server_pin, load_pin = pins
-    log = (tmp / "server.log").open("w")
-    process = subprocess.Popen(
-        [*server_pin, *command],
-        cwd=run.PROJECT,
-        env={**env, **server.env},
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    base = f"http://127.0.0.1:{port}"
     raw = tmp / "profile.txt"
-    try:
-        run.wait_ready(base + "/polls/", process)
+    with run.serving(server, env, tmp, 1, server_pin) as (base, process):
         run.wrk(load_pin, base + "/polls/", 1, 32, None)  # warm-up
         spy = subprocess.Popen(
             [
@@ -132,9 +117,6 @@ def profile(
         if spy.returncode or not raw.exists():
             raise SystemExit(f"bench: py-spy failed on {server.name}: {errors}")
         return result["rps"], parse_raw(raw)
-    finally:
-        run.stop(process)
-        log.close()
 
 
 def table(results: dict[str, tuple[float, collections.Counter[str]]]) -> str:
@@ -166,9 +148,11 @@ def main() -> None:
     seconds = 1 if args.quick else args.duration
     if not (run.BIN / "py-spy").exists() or not shutil.which("wrk"):
         sys.exit("bench: py-spy and wrk are needed (make bench installs them)")
-    wanted = [n.strip() for n in args.only.split(",") if n.strip()] or PROFILED
-    chosen = [s for s in run.servers() if s.name in PROFILED]
-    chosen = [s for s in chosen if any(w in s.name for w in wanted)]
+    # Every application configuration of bench/run.py (the floors have no Django).
+    chosen = [s for s in run.servers() if s.kind == "app"]
+    if args.only:
+        wanted = [n.strip() for n in args.only.split(",")]
+        chosen = [s for s in chosen if any(w in s.name for w in wanted)]
     server_pin, load_pin, _ = run.cpu_split()
     results = {}
     with tempfile.TemporaryDirectory(prefix="polls-profile-") as scratch:

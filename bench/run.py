@@ -11,13 +11,14 @@ number of worker processes, measured two ways:
   container (`make demo`), the worker class switched by a runtime drop-in
   (/run/systemd/system/polls.service.d/, removed afterwards), the container's
   processes pinned to the server's core.
- On a machine with two cores or more, the server
-is pinned to one core and wrk to another (taskset), so they do not fight over
-a core. Configurations are interleaved over the rounds (round 1 runs all of
-them, then round 2, ...) so that drift of the machine spreads over all of
-them; each cell has a warm-up run that is discarded. The report gives the
-median over rounds, the spread (min-max), and each median as a ratio to the
-best configuration of the same workload in the same run.
+
+On a machine with two cores or more, the server is pinned to one core and wrk
+to another (taskset), so they do not fight over a core. Configurations are
+interleaved over the rounds (round 1 runs all of them, then round 2, ...) so
+that drift of the machine spreads over all of them; each cell has a warm-up
+run that is discarded. The report gives the median over rounds, the spread
+(min-max), and each median as a ratio to the best configuration of the same
+workload in the same run.
 
 Writes bench/results/: runs.csv (every run), results.md (the table) and
 PNG charts; with --tuning, tuning-runs.csv and tuning-results.md. --quick runs
@@ -41,6 +42,8 @@ import tempfile
 import textwrap
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.cookiejar import CookieJar
 from pathlib import Path
@@ -194,10 +197,10 @@ def stack_servers() -> list[Server]:
 
 def tuning_servers() -> list[Server]:
     """The deployed default and one change at a time, for its settings."""
+    deployed = next(s for s in stack_servers() if s.name == DEFAULT)
+    # What `auto` picks with uvloop and httptools installed, said outright.
     default = {
-        "GUNICORN_APP": "polls.asgi",
-        "GUNICORN_WORKER_CLASS": "polls.workers.UvicornWorker",
-        "POLLS_ASGI_THREADS": str(THREADS),
+        **deployed.env,
         "POLLS_UVICORN_LOOP": "uvloop",
         "POLLS_UVICORN_HTTP": "httptools",
     }
@@ -428,15 +431,15 @@ def limit_workload(server: Server, base: str) -> Workload:
     return Workload("hello", LIMIT_PATH)
 
 
-def run_cell(
+@contextmanager
+def serving(
     server: Server,
     env: dict[str, str],
     tmp: Path,
     workers: int,
-    args: argparse.Namespace,
-    pins: tuple[list[str], list[str]],
-) -> list[dict]:
-    """Start one server here, measure every workload on it, stop it."""
+    server_pin: list[str],
+) -> Iterator[tuple[str, subprocess.Popen]]:
+    """Start one server here; its base URL and process once it answers."""
     port = free_port()
     fill = {"port": port, "workers": workers, "tmp": tmp}
     command = [part.format(**fill) for part in server.command]
@@ -445,7 +448,6 @@ def run_cell(
         conf = conf.replace("@WORKERS@", str(workers)).replace("@TMP@", str(tmp))
         (tmp / "nginx-run.conf").write_text(conf)
         command = [c.replace("nginx.conf", "nginx-run.conf") for c in command]
-    server_pin, load_pin = pins
     log = (tmp / "server.log").open("w")
     process = subprocess.Popen(
         [*server_pin, *command],
@@ -463,10 +465,24 @@ def run_cell(
         except RuntimeError as exc:
             tail = (tmp / "server.log").read_text()[-2000:]
             raise SystemExit(f"bench: {server.name}: {exc}\n{tail}") from None
-        return measure(server, "direct", base, tmp, args, load_pin)
+        yield base, process
     finally:
         stop(process)
         log.close()
+
+
+def run_cell(
+    server: Server,
+    env: dict[str, str],
+    tmp: Path,
+    workers: int,
+    args: argparse.Namespace,
+    pins: tuple[list[str], list[str]],
+) -> list[dict]:
+    """Start one server here, measure every workload on it, stop it."""
+    server_pin, load_pin = pins
+    with serving(server, env, tmp, workers, server_pin) as (base, _):
+        return measure(server, "direct", base, tmp, args, load_pin)
 
 
 def podman(*command: str, stdin: str | None = None) -> str:
