@@ -12,7 +12,11 @@ so hosts install with ``pip --no-index`` and need no access to PyPI.
 Each target Python gets one archive, ``polls-<version>-py<X.Y>.tar``, holding
 the wheel, the lock and ``wheels/``: one file to copy per host.
 
-Prints one JSON object: {"version", "path", "changed"}.
+This script is the one place that names a release's files. It prints one
+JSON object, which the role reads instead of re-deriving names::
+
+    {"id": "<version>-<hash>", "path": CACHE_DIR/<id>, "wheel": "polls-...whl",
+     "archives": {"3.11": "polls-<id>-py3.11.tar", ...}, "changed": bool}
 """
 
 import hashlib
@@ -102,6 +106,11 @@ def download_wheelhouse(source: Path, target: Path, python: str) -> None:
     pip(*args)
 
 
+def archive_name(version: str, python: str) -> str:
+    """The archive of one release for one target Python."""
+    return f"polls-{version}-py{python}.tar"
+
+
 def main() -> None:
     source, cache, *pythons = sys.argv[1:]
     if not pythons:
@@ -116,7 +125,7 @@ def main() -> None:
         shutil.copy2(source_dir / "requirements.lock", release / "requirements.lock")
         changed = True
     for python in sorted(set(pythons)):
-        archive = release / f"polls-{version}-py{python}.tar"
+        archive = release / archive_name(version, python)
         if not archive.exists():
             with tempfile.TemporaryDirectory(dir=release) as scratch:
                 download_wheelhouse(source_dir, Path(scratch), python)
@@ -129,7 +138,21 @@ def main() -> None:
                         tar.add(wheel, arcname=f"wheels/{wheel.name}")
                 os.replace(partial, archive)
             changed = True
-    print(json.dumps({"version": version, "path": str(release), "changed": changed}))
+    wheel = next(release.glob("polls-*.whl")).name
+    archives = {
+        python: archive_name(version, python) for python in sorted(set(pythons))
+    }
+    print(
+        json.dumps(
+            {
+                "id": version,
+                "path": str(release),
+                "wheel": wheel,
+                "archives": archives,
+                "changed": changed,
+            }
+        )
+    )
 
 
 if __name__ == "__main__":
