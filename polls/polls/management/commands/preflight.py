@@ -16,7 +16,10 @@ MODULES = ("polls.gunicorn_conf", "polls.asgi", "polls.wsgi", "polls.urls")
 
 
 class Command(BaseCommand):
-    help = "Import the ASGI and WSGI applications, the worker class and gunicorn's settings."
+    help = (
+        "Import the ASGI and WSGI applications, the worker class and gunicorn's "
+        "settings, as the service will."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
@@ -32,7 +35,7 @@ class Command(BaseCommand):
         for name in MODULES:
             try:
                 module = importlib.import_module(name)
-            except Exception as exc:  # noqa: BLE001 - any failure refuses the release
+            except Exception as exc:  # any failure refuses the release
                 raise CommandError(
                     f"cannot import {name}: {type(exc).__name__}: {exc}"
                 ) from exc
@@ -48,7 +51,7 @@ class Command(BaseCommand):
                 default="gunicorn.workers.sync.SyncWorker",
                 section="gunicorn.workers",
             )
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             # gunicorn puts the whole traceback in the message: keep its last line.
             cause = str(exc).strip().rstrip("]").splitlines()[-1].strip()
             raise CommandError(
