@@ -20,8 +20,9 @@ ROLES := $(wildcard roles/*)
 help:
 	@echo "make demo        deploy the stack into a local systemd container and print its URL"
 	@echo "make demo-down   remove the demo container"
-	@echo "make test        every check: format, lint, unit tests, Molecule (Debian 12 and 13)"
+	@echo "make test        every check: format, lint, unit tests, bench smoke, drills, Molecule (Debian 12 and 13)"
 	@echo "make bench       ASGI or WSGI? measure every server configuration (QUICK=1: smoke run)"
+	@echo "make drills      deploy, restart, reload, roll back under load: 0 failed requests, 0 lost votes"
 	@echo "make lint | unit | molecule | images | argument-specs"
 
 # ------------------------------------------------------------ controller ---
@@ -65,6 +66,7 @@ test: controller
 	@$(TIMED) lint $(MAKE) --no-print-directory lint
 	@$(TIMED) unit $(MAKE) --no-print-directory unit
 	@$(TIMED) bench-smoke $(MAKE) --no-print-directory bench QUICK=1
+	@$(TIMED) drills $(MAKE) --no-print-directory drills
 	@$(TIMED) molecule $(MAKE) --no-print-directory molecule
 	@echo "== make test: all stages passed"; cat $(TIMINGS_FILE)
 
@@ -117,6 +119,16 @@ bench: controller $(VENV)/.bench demo
 	python bench/run.py $(BENCH_OUT)
 	$(if $(QUICK),,python bench/run.py --tuning --workloads 'index,vote,io sync view,io async view')
 	python bench/profile.py $(BENCH_OUT)
+
+# `make drills` deploys the sandbox (the repository's release live), then
+# deploys a changed release, restarts and reloads the live instance twice
+# each, rolls back and tries a broken release, all under GET and vote load;
+# any failed request or lost vote fails it (ansible/drills/).
+.PHONY: drills
+drills: controller demo
+	@command -v wrk >/dev/null || \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null)
+	cd ansible && python -m drills
 
 .PHONY: molecule
 molecule: images

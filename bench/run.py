@@ -7,10 +7,10 @@ Every configuration serves the same app, the same SQLite file and the same
 number of worker processes, measured two ways:
 
 - direct: wrk -> the server's TCP port, the server started here;
-- stack: wrk -> nginx (TLS) -> unix socket -> polls.service in the sandbox
-  container (`make demo`), the worker class switched by a runtime drop-in
-  (/run/systemd/system/polls.service.d/, removed afterwards), the container's
-  processes pinned to the server's core.
+- stack: wrk -> nginx (TLS) -> unix socket -> the live polls@ instance in the
+  sandbox container (`make demo`), the worker class switched by a runtime
+  drop-in (/run/systemd/system/polls@.service.d/, removed afterwards), the
+  container's processes pinned to the server's core.
 
 On a machine with two cores or more, the server is pinned to one core and wrk
 to another (taskset), so they do not fight over a core. Configurations are
@@ -148,7 +148,9 @@ def servers() -> list[Server]:
 # The deployed stack: the sandbox container of `make demo`.
 CONTAINER = "polls-sandbox"
 STACK_URL = "https://127.0.0.1:8443"
-DROPIN = "/run/systemd/system/polls.service.d/50-bench.conf"
+# A drop-in for the template reaches both instances; only the running (live)
+# one is restarted.
+DROPIN = "/run/systemd/system/polls@.service.d/50-bench.conf"
 STACK_COMMON = {
     "GUNICORN_WORKERS": "{workers}",
     "GUNICORN_ACCESS_LOG": "0",
@@ -495,7 +497,7 @@ def podman(*command: str, stdin: str | None = None) -> str:
 
 
 def stack_configure(environment: dict[str, str]) -> None:
-    """Run polls.service with these variables (a runtime drop-in), or as deployed."""
+    """Run the live instance with these variables (a runtime drop-in), or as deployed."""
     if environment:
         text = "[Service]\n" + "".join(
             f"Environment={k}={v}\n" for k, v in environment.items()
@@ -512,11 +514,11 @@ def stack_configure(environment: dict[str, str]) -> None:
     else:
         podman("exec", CONTAINER, "rm", "-f", DROPIN)
     podman("exec", CONTAINER, "systemctl", "daemon-reload")
-    podman("exec", CONTAINER, "systemctl", "restart", "polls.service")
+    podman("exec", CONTAINER, "systemctl", "try-restart", "polls@*.service")
     try:
         wait_ready(STACK_URL + "/healthz", timeout=60)
     except RuntimeError as exc:
-        log = podman("exec", CONTAINER, "journalctl", "-u", "polls", "-n", "30")
+        log = podman("exec", CONTAINER, "journalctl", "-u", "polls@*", "-n", "30")
         raise SystemExit(f"bench: the stack did not come back: {exc}\n{log}") from None
 
 
@@ -548,7 +550,7 @@ def run_stack_cell(
     args: argparse.Namespace,
     pins: tuple[list[str], list[str]],
 ) -> list[dict]:
-    """Switch polls.service to one configuration and measure it through nginx."""
+    """Switch the live polls instance to one configuration and measure it through nginx."""
     if server.kind == "app":
         environment = {**STACK_COMMON, **server.env}
         stack_configure({k: v.format(workers=workers) for k, v in environment.items()})
@@ -810,7 +812,7 @@ def main() -> None:
                         rows.append({"round": round_, **row})
         finally:
             if stacked:
-                print("bench: the sandbox's polls.service back as deployed", flush=True)
+                print("bench: the sandbox's polls instance back as deployed", flush=True)
                 stack_configure({})
                 stack_pin(f"0-{(os.cpu_count() or 1) - 1}")
 

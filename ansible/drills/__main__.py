@@ -1,0 +1,159 @@
+"""Run the release drills against the deployed sandbox (``make drills``)."""
+
+import argparse
+import ssl
+import sys
+import time
+import urllib.request
+from collections.abc import Callable
+from pathlib import Path
+
+from . import sandbox, variants
+from .load import Voters, Wrk, first_choice
+from .report import Row, failures, table
+
+QUESTION = 1
+
+
+def page(path: str = "/polls/") -> tuple[int, str]:
+    """Status and body of a page through nginx."""
+    context = ssl._create_unverified_context()  # the sandbox signs its own
+    try:
+        with urllib.request.urlopen(
+            sandbox.BASE_URL + path, context=context, timeout=10
+        ) as response:
+            return response.status, response.read().decode()
+    except OSError as exc:
+        return 0, str(exc)
+
+
+class Drill:
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.args = args
+        self.workdir: Path = args.output
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        self.choice = first_choice(sandbox.BASE_URL, QUESTION)
+        self.rows: list[Row] = []
+
+    def measure(self, operation: str, action: Callable[[], str]) -> Row:
+        """Run ``action`` with GETs and votes flowing before, during and after."""
+        before = sandbox.vote_count(self.choice)
+        wrk = Wrk(sandbox.BASE_URL + "/polls/", self.args.connections, self.args.limit)
+        voters = Voters(sandbox.BASE_URL, QUESTION, self.choice, self.args.voters)
+        voters.start()
+        time.sleep(self.args.settle)
+        started = time.monotonic()
+        try:
+            outcome = action()
+        except Exception as exc:  # the table still prints
+            outcome = f"FAILED: {type(exc).__name__}: {exc}"
+        seconds = time.monotonic() - started
+        time.sleep(self.args.settle)
+        gets, votes = wrk.stop(), voters.stop()
+        counted = sandbox.vote_count(self.choice) - before
+        row = Row(operation, seconds, gets, votes, counted, outcome)
+        self.rows.append(row)
+        print(table([row]).splitlines()[-1], flush=True)
+        return row
+
+    def deploy(self, source: Path, log: str) -> sandbox.Playbook:
+        return sandbox.playbook(
+            "site.yml", "-e", f"polls_source_dir={source}", log=self.workdir / log
+        )
+
+    def run(self) -> int:
+        release_a = sandbox.live_release()
+        data_a = sandbox.data_digest().split()[:2]
+        print(f"drills: release A {release_a} live on {sandbox.live_instance()}")
+        print(table([]).split("\n", 1)[0])
+
+        changed = variants.changed(self.workdir)
+        broken = variants.broken(self.workdir)
+        for source in (changed, broken):
+            sandbox.build(source)
+
+        def deploy_changed() -> str:
+            result = self.deploy(changed, "deploy-changed.log")
+            release, status_body = sandbox.live_release(), page()
+            data = sandbox.data_digest().split()[:2]
+            if result.returncode != 0:
+                return f"FAILED: the deploy failed: {result.failure()}"
+            if release == release_a or variants.MARKER not in status_body[1]:
+                return f"FAILED: release B not serving ({release})"
+            if data != data_a:
+                return f"FAILED: data changed: {data_a} -> {data}"
+            return f"B {release} live on {sandbox.live_instance()}, data intact"
+
+        def systemctl(verb: str) -> Callable[[], str]:
+            def action() -> str:
+                instance = sandbox.live_instance()
+                sandbox.exec_("systemctl", verb, f"polls@{instance}.service")
+                return f"{verb}ed polls@{instance}"
+
+            return action
+
+        def rollback() -> str:
+            result = sandbox.playbook(
+                "ansible/rollback.yml", log=self.workdir / "rollback.log"
+            )
+            release, (status, body) = sandbox.live_release(), page()
+            if result.returncode != 0:
+                return f"FAILED: the rollback failed: {result.failure()}"
+            if release != release_a or status != 200 or variants.MARKER in body:
+                return f"FAILED: release A not serving ({release}, HTTP {status})"
+            return f"A {release} live on {sandbox.live_instance()}"
+
+        def deploy_broken() -> str:
+            result = self.deploy(broken, "deploy-broken.log")
+            release, (status, _) = sandbox.live_release(), page()
+            if result.returncode == 0:
+                return "FAILED: the broken release was deployed"
+            if release != release_a or status != 200:
+                return f"FAILED: A no longer serving ({release}, HTTP {status})"
+            self.refusal = result.failure()
+            return f"refused, A {release} still serving"
+
+        self.refusal = ""
+        self.measure("deploy a changed release (B, new migration)", deploy_changed)
+        for round_ in (1, 2):
+            self.measure(f"systemctl restart live ({round_}/2)", systemctl("restart"))
+        for round_ in (1, 2):
+            self.measure(f"systemctl reload live ({round_}/2)", systemctl("reload"))
+        self.measure("rollback to A (ansible/rollback.yml)", rollback)
+        self.measure("deploy a broken release", deploy_broken)
+
+        report = table(self.rows)
+        data_end = sandbox.data_digest()
+        print("\n" + report)
+        print(
+            f"\nupgrade path: questions, choices before B {data_a}, at the end {data_end}"
+        )
+        if self.refusal:
+            print(f"broken release, the play said: {self.refusal}")
+        (self.workdir / "results.md").write_text(report + "\n")
+        problems = failures(self.rows)
+        for line in problems:
+            print(f"drills: {line}", file=sys.stderr)
+        if problems:
+            print("drills: FAILED (every operation must drop 0 requests and 0 votes)")
+            return 1
+        print("drills: every operation: 0 failed requests, 0 lost votes")
+        return 0
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(prog="drills", description=__doc__)
+    parser.add_argument("--output", type=Path, default=sandbox.ROOT / ".cache/drills")
+    parser.add_argument("--connections", type=int, default=6, help="wrk connections")
+    parser.add_argument("--voters", type=int, default=3, help="voting threads")
+    parser.add_argument(
+        "--settle", type=float, default=2, help="seconds of load before and after"
+    )
+    parser.add_argument(
+        "--limit", type=int, default=600, help="longest an operation may run (s)"
+    )
+    return Drill(parser.parse_args()).run()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,188 @@
+"""Load while an operation runs: wrk for GETs, threads that post real votes."""
+
+import http.client
+import re
+import signal
+import ssl
+import subprocess
+import threading
+import time
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+TOKEN = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+CHOICE = re.compile(r'name="choice" id="choice1" value="([0-9]+)"')
+
+
+@dataclass
+class GetLoad:
+    """What wrk saw."""
+
+    requests: int = 0
+    failed: int = 0
+    max_latency_ms: float = 0.0
+    detail: str = ""
+
+
+def _ms(text: str) -> float:
+    number, unit = re.fullmatch(r"([0-9.]+)(us|ms|s|m)", text).groups()
+    return float(number) * {"us": 0.001, "ms": 1, "s": 1000, "m": 60000}[unit]
+
+
+def parse_wrk(output: str) -> GetLoad:
+    """Requests, failures (socket errors, non-2xx/3xx) and the worst latency."""
+    load = GetLoad(detail="")
+    if match := re.search(r"(\d+) requests in", output):
+        load.requests = int(match.group(1))
+    if match := re.search(r"Latency\s+\S+\s+\S+\s+(\S+)", output):
+        load.max_latency_ms = _ms(match.group(1))
+    errors = re.search(
+        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output
+    )
+    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    if errors:
+        load.failed += sum(int(count) for count in errors.groups())
+        load.detail = errors.group(0)
+    if non_2xx:
+        load.failed += int(non_2xx.group(1))
+        load.detail = (load.detail + "; " + non_2xx.group(0)).strip("; ")
+    return load
+
+
+class Wrk:
+    """wrk against one URL until stopped (SIGINT makes it print its totals)."""
+
+    def __init__(self, url: str, connections: int, limit_seconds: int) -> None:
+        self.process = subprocess.Popen(
+            [
+                "wrk",
+                "--threads",
+                "1",
+                "--connections",
+                str(connections),
+                "--duration",
+                f"{limit_seconds}s",
+                "--timeout",
+                "30s",
+                url,
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+
+    def stop(self) -> GetLoad:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+        output, _ = self.process.communicate(timeout=30)
+        return parse_wrk(output)
+
+
+@dataclass
+class VoteLoad:
+    """What the voters saw: votes answered 302, failures, the worst latency."""
+
+    acknowledged: int = 0
+    failed: int = 0
+    max_latency_ms: float = 0.0
+    errors: list[str] = field(default_factory=list)
+
+
+def _get(connection: http.client.HTTPSConnection, path: str) -> tuple[int, str, str]:
+    """Status, session cookies and body of one GET."""
+    connection.request("GET", path)
+    response = connection.getresponse()
+    cookies = "; ".join(
+        value.split(";", 1)[0]
+        for name, value in response.getheaders()
+        if name.lower() == "set-cookie"
+    )
+    return response.status, cookies, response.read().decode()
+
+
+def first_choice(base: str, question_id: int) -> int:
+    """The id of the first choice on a question's form."""
+    parts = urlsplit(base)
+    connection = http.client.HTTPSConnection(
+        parts.hostname, parts.port, context=ssl._create_unverified_context()
+    )
+    _, _, page = _get(connection, f"/polls/{question_id}/")
+    connection.close()
+    return int(CHOICE.search(page).group(1))
+
+
+class Voters:
+    """Threads that each open the form once, then post votes until stopped.
+
+    Every vote is a real form post: the session's CSRF cookie and the form's
+    token, a same-origin Referer. A vote counts as acknowledged only when it
+    is answered with the redirect to the results (302).
+    """
+
+    def __init__(
+        self, base: str, question_id: int, choice_id: int, threads: int
+    ) -> None:
+        parts = urlsplit(base)
+        self.host, self.port = parts.hostname, parts.port or 443
+        self.base = base
+        self.question_id = question_id
+        self.context = ssl._create_unverified_context()  # the sandbox's own cert
+        self.stopping = threading.Event()
+        self.lock = threading.Lock()
+        self.result = VoteLoad()
+        self.choice_id = choice_id
+        self.threads = [
+            threading.Thread(target=self._run, daemon=True) for _ in range(threads)
+        ]
+        self._ready = threading.Barrier(threads + 1)
+
+    def _connect(self) -> http.client.HTTPSConnection:
+        return http.client.HTTPSConnection(
+            self.host, self.port, context=self.context, timeout=30
+        )
+
+    def _form(self) -> tuple[http.client.HTTPSConnection, str, str]:
+        connection = self._connect()
+        _, cookies, page = _get(connection, f"/polls/{self.question_id}/")
+        return connection, cookies, TOKEN.search(page).group(1)
+
+    def _run(self) -> None:
+        connection, cookies, token = self._form()
+        self._ready.wait()
+        path = f"/polls/{self.question_id}/vote/"
+        body = f"csrfmiddlewaretoken={token}&choice={self.choice_id}"
+        headers = {
+            "Content-Type": "application/x-www-form-urlencoded",
+            "Cookie": cookies,
+            "Referer": f"{self.base}/polls/{self.question_id}/",
+        }
+        while not self.stopping.is_set():
+            started = time.monotonic()
+            try:
+                connection.request("POST", path, body=body, headers=headers)
+                response = connection.getresponse()
+                response.read()
+                ok, error = response.status == 302, f"HTTP {response.status}"
+            except (OSError, http.client.HTTPException) as exc:
+                ok, error = False, f"{type(exc).__name__}: {exc}"
+                connection.close()
+                connection = self._connect()
+            elapsed = (time.monotonic() - started) * 1000
+            with self.lock:
+                self.result.max_latency_ms = max(self.result.max_latency_ms, elapsed)
+                if ok:
+                    self.result.acknowledged += 1
+                else:
+                    self.result.failed += 1
+                    self.result.errors.append(error)
+
+    def start(self) -> None:
+        for thread in self.threads:
+            thread.start()
+        self._ready.wait()
+
+    def stop(self) -> VoteLoad:
+        self.stopping.set()
+        for thread in self.threads:
+            thread.join(timeout=60)
+        return self.result

@@ -1,0 +1,119 @@
+"""The sandbox the drills run against: its container, URL and playbooks."""
+
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+CONTAINER = "polls-sandbox"
+BASE_URL = "https://127.0.0.1:8443"
+
+
+@dataclass
+class Playbook:
+    """The outcome of one ansible-playbook run."""
+
+    returncode: int
+    output: str
+
+    def failure(self) -> str:
+        """The message of the task that failed, or ''."""
+        lines = self.output.splitlines()
+        for index in reversed(range(len(lines))):
+            line = lines[index]
+            if line.startswith("fatal:"):
+                block = [line]
+                for follow in lines[index + 1 : index + 12]:
+                    if not follow.startswith(" "):
+                        break
+                    block.append(follow)
+                text = " ".join(part.strip() for part in block)
+                return text.split(" msg: ", 1)[-1].strip("'\"")
+        return ""
+
+
+def exec_(*command: str) -> str:
+    """Run a command in the sandbox container and return its output."""
+    result = subprocess.run(
+        ["podman", "exec", CONTAINER, *command],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode != 0:
+        raise SystemExit(
+            f"drills: {' '.join(command)} in {CONTAINER}: {result.stderr.strip()}"
+        )
+    return result.stdout
+
+
+def playbook(name: str, *extra: str, log: Path) -> Playbook:
+    """Run a playbook against the sandbox inventory, its output to ``log``."""
+    result = subprocess.run(
+        ["ansible-playbook", "-i", "inventory/sandbox", name, *extra],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    log.write_text(result.stdout + result.stderr)
+    return Playbook(result.returncode, result.stdout + result.stderr)
+
+
+def build(source: Path) -> None:
+    """Build a release of ``source`` for the sandbox's Python, as a deploy would.
+
+    Built before the drill's clock starts, so an operation under load measures
+    the host's work, not the controller downloading wheels.
+    """
+    python = exec_(
+        "python3", "-c", "import sys; print('%d.%d' % sys.version_info[:2])"
+    ).strip()
+    subprocess.run(
+        [
+            sys.executable,
+            ROOT / "roles/polls/files/build-release.py",
+            source,
+            ROOT / ".cache/releases",
+            python,
+        ],
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+
+
+def live_instance() -> str:
+    """The instance nginx proxies to: blue or green."""
+    target = exec_("readlink", "/srv/polls/live.sock").strip()
+    return Path(target).stem
+
+
+def live_release() -> str:
+    """The id of the release the live instance runs."""
+    return Path(exec_("readlink", f"/srv/polls/{live_instance()}").strip()).name
+
+
+def django_shell(code: str) -> str:
+    """Run Python in the live release's Django shell, as the service runs."""
+    return exec_("polls-manage", "shell", "--verbosity", "0", "-c", code).strip()
+
+
+def vote_count(choice_id: int) -> int:
+    """Votes of one choice, as the database has them."""
+    return int(
+        django_shell(
+            "from polls.models import Choice; "
+            f"print(Choice.objects.get(pk={choice_id}).votes)"
+        )
+    )
+
+
+def data_digest() -> str:
+    """Questions, choices and votes in one line, to compare across releases."""
+    return django_shell(
+        "from polls.models import Question, Choice; "
+        "from django.db.models import Sum; "
+        "print(Question.objects.count(), Choice.objects.count(), "
+        "Choice.objects.aggregate(n=Sum('votes'))['n'])"
+    )

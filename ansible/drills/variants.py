@@ -1,0 +1,74 @@
+"""The releases a drill deploys besides the repository's own.
+
+``changed``: the same app with a backward-compatible migration (a nullable
+column) and a marker in every page, the upgrade path's release B.
+``broken``: an app whose ASGI module raises on import, which the deploy must
+refuse before it serves anything.
+"""
+
+import shutil
+from pathlib import Path
+
+from .sandbox import ROOT
+
+MARKER = '<meta name="polls-release" content="drill-changed">'
+
+MIGRATION = '''from django.db import migrations, models
+
+
+class Migration(migrations.Migration):
+    """Backward compatible: a nullable column the running release ignores."""
+
+    dependencies = [("polls", "0001_initial")]
+
+    operations = [
+        migrations.AddField(
+            model_name="question",
+            name="drill_note",
+            field=models.CharField(max_length=200, null=True, blank=True),
+        ),
+    ]
+'''
+
+
+def _copy(name: str, workdir: Path) -> Path:
+    target = workdir / name
+    if target.exists():
+        shutil.rmtree(target)
+    shutil.copytree(
+        ROOT / "polls",
+        target,
+        ignore=shutil.ignore_patterns(
+            "__pycache__", "*.sqlite3*", "staticfiles", "build", "*.egg-info"
+        ),
+    )
+    return target
+
+
+def changed(workdir: Path) -> Path:
+    """Release B: a new migration and a marker in the page head."""
+    source = _copy("changed", workdir)
+    package = source / "polls"
+    models = package / "models.py"
+    models.write_text(
+        models.read_text().replace(
+            '    pub_date = models.DateTimeField("date published")\n',
+            '    pub_date = models.DateTimeField("date published")\n'
+            "    drill_note = models.CharField(max_length=200, null=True, blank=True)\n",
+            1,
+        )
+    )
+    (package / "migrations/0002_drill_note.py").write_text(MIGRATION)
+    base = package / "templates/polls/base.html"
+    base.write_text(base.read_text().replace("<head>\n", f"<head>\n{MARKER}\n", 1))
+    return source
+
+
+def broken(workdir: Path) -> Path:
+    """A release that cannot start: its ASGI module fails on import."""
+    source = _copy("broken", workdir)
+    asgi = source / "polls/asgi.py"
+    asgi.write_text(
+        asgi.read_text() + '\nraise RuntimeError("drill: this release cannot start")\n'
+    )
+    return source
