@@ -497,7 +497,7 @@ def podman(*command: str, stdin: str | None = None) -> str:
 
 
 def stack_configure(environment: dict[str, str]) -> None:
-    """Run the live instance with these variables (a runtime drop-in), or as deployed."""
+    """Run the live instance with these variables (a drop-in), or as deployed."""
     if environment:
         text = "[Service]\n" + "".join(
             f"Environment={k}={v}\n" for k, v in environment.items()
@@ -812,7 +812,9 @@ def main() -> None:
                         rows.append({"round": round_, **row})
         finally:
             if stacked:
-                print("bench: the sandbox's polls instance back as deployed", flush=True)
+                print(
+                    "bench: the sandbox's polls instance back as deployed", flush=True
+                )
                 stack_configure({})
                 stack_pin(f"0-{(os.cpu_count() or 1) - 1}")
 

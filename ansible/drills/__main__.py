@@ -1,7 +1,6 @@
 """Run the release drills against the deployed sandbox (``make drills``)."""
 
 import argparse
-import ssl
 import sys
 import time
 import urllib.request
@@ -17,10 +16,9 @@ QUESTION = 1
 
 def page(path: str = "/polls/") -> tuple[int, str]:
     """Status and body of a page through nginx."""
-    context = ssl._create_unverified_context()  # the sandbox signs its own
     try:
-        with urllib.request.urlopen(
-            sandbox.BASE_URL + path, context=context, timeout=10
+        with urllib.request.urlopen(  # noqa: S310 - a fixed https URL
+            sandbox.BASE_URL + path, context=sandbox.tls_context(), timeout=10
         ) as response:
             return response.status, response.read().decode()
     except OSError as exc:

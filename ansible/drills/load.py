@@ -3,12 +3,13 @@
 import http.client
 import re
 import signal
-import ssl
 import subprocess
 import threading
 import time
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
+
+from .sandbox import tls_context
 
 TOKEN = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 CHOICE = re.compile(r'name="choice" id="choice1" value="([0-9]+)"')
@@ -104,7 +105,7 @@ def first_choice(base: str, question_id: int) -> int:
     """The id of the first choice on a question's form."""
     parts = urlsplit(base)
     connection = http.client.HTTPSConnection(
-        parts.hostname, parts.port, context=ssl._create_unverified_context()
+        parts.hostname, parts.port, context=tls_context()
     )
     _, _, page = _get(connection, f"/polls/{question_id}/")
     connection.close()
@@ -126,7 +127,7 @@ class Voters:
         self.host, self.port = parts.hostname, parts.port or 443
         self.base = base
         self.question_id = question_id
-        self.context = ssl._create_unverified_context()  # the sandbox's own cert
+        self.context = tls_context()
         self.stopping = threading.Event()
         self.lock = threading.Lock()
         self.result = VoteLoad()

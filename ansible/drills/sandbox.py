@@ -1,5 +1,6 @@
 """The sandbox the drills run against: its container, URL and playbooks."""
 
+import ssl
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -8,6 +9,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 CONTAINER = "polls-sandbox"
 BASE_URL = "https://127.0.0.1:8443"
+
+
+def tls_context() -> ssl.SSLContext:
+    """TLS to the sandbox's nginx, whose certificate is self-signed."""
+    return ssl._create_unverified_context()  # noqa: S323 - the sandbox signs its own
 
 
 @dataclass

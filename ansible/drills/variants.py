@@ -54,7 +54,8 @@ def changed(workdir: Path) -> Path:
         models.read_text().replace(
             '    pub_date = models.DateTimeField("date published")\n',
             '    pub_date = models.DateTimeField("date published")\n'
-            "    drill_note = models.CharField(max_length=200, null=True, blank=True)\n",
+            "    drill_note = models.CharField("
+            "max_length=200, null=True, blank=True)\n",
             1,
         )
     )

@@ -1,6 +1,8 @@
 """The app under each real server it is meant to run on, over real sockets."""
 
 import os
+import re
+import socket
 import signal
 import sqlite3
 import subprocess
@@ -157,3 +159,44 @@ def alive(pid: int) -> bool:
         return False
     # A zombie is dead; it only waits for its (dead) parent to reap it.
     return "zombie" not in Path(f"/proc/{pid}/status").read_text()
+
+
+def raw_request(connection: socket.socket) -> bytes:
+    """Send one keep-alive GET of /healthz and read the whole response."""
+    connection.sendall(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n")
+    response = b""
+    while True:
+        head, _, body = response.partition(b"\r\n\r\n")
+        length = re.search(rb"(?i)\r\ncontent-length: (\d+)", head)
+        if length and len(body) >= int(length.group(1)):
+            return response
+        chunk = connection.recv(65536)
+        if not chunk:
+            return response
+        response += chunk
+
+
+@pytest.mark.parametrize("stage", ["idle keep-alive", "no request yet"])
+def test_stopping_worker_answers_what_arrives(stage: str, database: Path) -> None:
+    """A stopping worker serves a request sent on an open connection, then closes.
+
+    Under nginx this is the request written into an idle upstream connection,
+    or into a fresh one, at the moment the service restarts: uvicorn's own
+    shutdown closes such connections and the request fails.
+    """
+    port = free_port()
+    env = project_env(database, GUNICORN_KEEPALIVE="5")
+    command = server_command("gunicorn project worker on polls.asgi", port)
+    with serve(command, env, port):
+        master = int(
+            subprocess.check_output(["pgrep", "-f", "-o", f"127.0.0.1:{port}"]).strip()
+        )
+        connection = socket.create_connection(("127.0.0.1", port), timeout=5)
+        if stage == "idle keep-alive":
+            assert raw_request(connection).startswith(b"HTTP/1.1 200")
+        os.kill(master, signal.SIGTERM)
+        time.sleep(1)  # the worker has begun its shutdown
+        response = raw_request(connection)
+        assert response.startswith(b"HTTP/1.1 200"), response
+        assert b"\r\nconnection: close\r\n" in response.lower()
+        assert connection.recv(1) == b""  # and then it closed
