@@ -550,7 +550,7 @@ def run_stack_cell(
     args: argparse.Namespace,
     pins: tuple[list[str], list[str]],
 ) -> list[dict]:
-    """Switch the live polls instance to one configuration and measure it through nginx."""
+    """Switch the live instance to one configuration and measure it via nginx."""
     if server.kind == "app":
         environment = {**STACK_COMMON, **server.env}
         stack_configure({k: v.format(workers=workers) for k, v in environment.items()})

@@ -123,9 +123,7 @@ class Drill:
         report = table(self.rows)
         data_end = sandbox.data_digest()
         print("\n" + report)
-        print(
-            f"\nupgrade path: questions, choices before B {data_a}, at the end {data_end}"
-        )
+        print(f"\nupgrade path: questions, choices before B {data_a}; after {data_end}")
         if self.refusal:
             print(f"broken release, the play said: {self.refusal}")
         (self.workdir / "results.md").write_text(report + "\n")

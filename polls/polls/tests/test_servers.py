@@ -2,8 +2,8 @@
 
 import os
 import re
-import socket
 import signal
+import socket
 import sqlite3
 import subprocess
 import time
