@@ -1,6 +1,7 @@
 """Run the release drills against the deployed sandbox (``make drills``)."""
 
 import argparse
+import re
 import sys
 import time
 import urllib.request
@@ -23,6 +24,14 @@ def page(path: str = "/polls/") -> tuple[int, str]:
             return response.status, response.read().decode()
     except OSError as exc:
         return 0, str(exc)
+
+
+def stylesheet(body: str) -> str:
+    """The hashed stylesheet a page links to."""
+    match = re.search(r'href="(/static/polls/style\.[0-9a-f]{12}\.css)"', body)
+    if not match:
+        raise SystemExit("drills: the index links no hashed stylesheet")
+    return match.group(1)
 
 
 class Drill:
@@ -54,9 +63,13 @@ class Drill:
         print(table([row]).splitlines()[-1], flush=True)
         return row
 
-    def deploy(self, source: Path, log: str) -> sandbox.Playbook:
+    def deploy(self, source: Path, log: str, *extra: str) -> sandbox.Playbook:
         return sandbox.playbook(
-            "site.yml", "-e", f"polls_source_dir={source}", log=self.workdir / log
+            "site.yml",
+            "-e",
+            f"polls_source_dir={source}",
+            *extra,
+            log=self.workdir / log,
         )
 
     def run(self) -> int:
@@ -67,8 +80,10 @@ class Drill:
 
         changed = variants.changed(self.workdir)
         broken = variants.broken(self.workdir)
-        for source in (changed, broken):
+        failing = variants.failing(self.workdir)
+        for source in (changed, broken, failing):
             sandbox.build(source)
+        stylesheet_a = stylesheet(page()[1])
 
         def deploy_changed() -> str:
             result = self.deploy(changed, "deploy-changed.log")
@@ -80,7 +95,14 @@ class Drill:
                 return f"FAILED: release B not serving ({release})"
             if data != data_a:
                 return f"FAILED: data changed: {data_a} -> {data}"
-            return f"B {release} live on {sandbox.live_instance()}, data intact"
+            stylesheet_b = stylesheet(status_body[1])
+            for url in (stylesheet_a, stylesheet_b):
+                if page(url)[0] != 200:
+                    return f"FAILED: {url} does not answer after the switch"
+            return (
+                f"B {release} live on {sandbox.live_instance()}, data intact, "
+                "A's and B's stylesheets answer"
+            )
 
         def systemctl(verb: str) -> Callable[[], str]:
             def action() -> str:
@@ -101,31 +123,50 @@ class Drill:
                 return f"FAILED: release A not serving ({release}, HTTP {status})"
             return f"A {release} live on {sandbox.live_instance()}"
 
-        def deploy_broken() -> str:
-            result = self.deploy(broken, "deploy-broken.log")
-            release, (status, _) = sandbox.live_release(), page()
-            if result.returncode == 0:
-                return "FAILED: the broken release was deployed"
-            if release != release_a or status != 200:
-                return f"FAILED: A no longer serving ({release}, HTTP {status})"
-            self.refusal = result.failure()
-            return f"refused, A {release} still serving"
+        def refused(source: Path, log: str, *extra: str) -> Callable[[], str]:
+            def action() -> str:
+                result = self.deploy(source, log, *extra)
+                release, (status, _) = sandbox.live_release(), page()
+                if result.returncode == 0:
+                    return "FAILED: the release was deployed"
+                if release != release_a or status != 200:
+                    return f"FAILED: A no longer serving ({release}, HTTP {status})"
+                self.refusals.append((log, result.failure()))
+                return f"refused, A {release} serving"
 
-        self.refusal = ""
+            return action
+
+        self.refusals: list[tuple[str, str]] = []
         self.measure("deploy a changed release (B, new migration)", deploy_changed)
         for round_ in (1, 2):
             self.measure(f"systemctl restart live ({round_}/2)", systemctl("restart"))
         for round_ in (1, 2):
             self.measure(f"systemctl reload live ({round_}/2)", systemctl("reload"))
         self.measure("rollback to A (ansible/rollback.yml)", rollback)
-        self.measure("deploy a broken release", deploy_broken)
+        self.measure(
+            "deploy B, watch through nginx fails",
+            refused(
+                changed,
+                "deploy-watch-fails.log",
+                "-e",
+                "polls_watch_url=https://127.0.0.1/no-such-page",
+            ),
+        )
+        self.measure(
+            "deploy a release that cannot import",
+            refused(broken, "deploy-broken.log"),
+        )
+        self.measure(
+            "deploy a release whose index fails",
+            refused(failing, "deploy-failing.log"),
+        )
 
         report = table(self.rows)
         data_end = sandbox.data_digest()
         print("\n" + report)
         print(f"\nupgrade path: questions, choices before B {data_a}; after {data_end}")
-        if self.refusal:
-            print(f"broken release, the play said: {self.refusal}")
+        for log, message in self.refusals:
+            print(f"{log}: the play said: {message}")
         (self.workdir / "results.md").write_text(report + "\n")
         problems = failures(self.rows)
         for line in problems:

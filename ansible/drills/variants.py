@@ -1,9 +1,12 @@
 """The releases a drill deploys besides the repository's own.
 
 ``changed``: the same app with a backward-compatible migration (a nullable
-column) and a marker in every page, the upgrade path's release B.
+column), a marker in every page and a changed stylesheet (a new hashed name),
+the upgrade path's release B.
 ``broken``: an app whose ASGI module raises on import, which the deploy must
-refuse before it serves anything.
+refuse before it starts.
+``failing``: an app that starts and answers /healthz but serves its index
+with a 500, which the deploy must refuse before traffic moves.
 """
 
 import shutil
@@ -62,6 +65,8 @@ def changed(workdir: Path) -> Path:
     (package / "migrations/0002_drill_note.py").write_text(MIGRATION)
     base = package / "templates/polls/base.html"
     base.write_text(base.read_text().replace("<head>\n", f"<head>\n{MARKER}\n", 1))
+    style = package / "static/polls/style.css"
+    style.write_text(style.read_text() + "\n/* release B */\n")
     return source
 
 
@@ -71,5 +76,19 @@ def broken(workdir: Path) -> Path:
     asgi = source / "polls/asgi.py"
     asgi.write_text(
         asgi.read_text() + '\nraise RuntimeError("drill: this release cannot start")\n'
+    )
+    return source
+
+
+def failing(workdir: Path) -> Path:
+    """A release that starts, answers /healthz, and fails its index page."""
+    source = _copy("failing", workdir)
+    views = source / "polls/views.py"
+    head = "async def index(request: HttpRequest) -> HttpResponse:\n"
+    text = views.read_text()
+    if head not in text:
+        raise SystemExit(f"drills: {views} has no {head.strip()!r} to break")
+    views.write_text(
+        text.replace(head, head + '    raise RuntimeError("drill: index fails")\n', 1)
     )
     return source
