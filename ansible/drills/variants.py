@@ -6,7 +6,8 @@ the upgrade path's release B.
 ``broken``: an app whose ASGI module raises on import, which the deploy must
 refuse before it starts.
 ``failing``: an app that starts and answers /healthz but serves its index
-with a 500, which the deploy must refuse before traffic moves.
+with a 500 (a broken template), which the deploy must refuse before traffic
+moves.
 """
 
 import shutil
@@ -81,14 +82,16 @@ def broken(workdir: Path) -> Path:
 
 
 def failing(workdir: Path) -> Path:
-    """A release that starts, answers /healthz, and fails its index page."""
+    """A release that starts, answers /healthz, and fails its index page.
+
+    The template breaks (a URL that does not resolve), so the index answers
+    500 under either set of views.
+    """
     source = _copy("failing", workdir)
-    views = source / "polls/views.py"
-    head = "async def index(request: HttpRequest) -> HttpResponse:\n"
-    text = views.read_text()
+    index = source / "polls/templates/polls/index.html"
+    text = index.read_text()
+    head = "<h1>Polls</h1>\n"
     if head not in text:
-        raise SystemExit(f"drills: {views} has no {head.strip()!r} to break")
-    views.write_text(
-        text.replace(head, head + '    raise RuntimeError("drill: index fails")\n', 1)
-    )
+        raise SystemExit(f"drills: {index} has no {head.strip()!r} to break")
+    index.write_text(text.replace(head, head + "{% url 'polls:no-such-page' %}\n", 1))
     return source
