@@ -41,6 +41,7 @@ class Drill:
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.choice = first_choice(sandbox.BASE_URL, QUESTION)
         self.rows: list[Row] = []
+        self.refusals: list[tuple[str, str]] = []  # (log, what the play said)
 
     def measure(self, operation: str, action: Callable[[], str]) -> Row:
         """Run ``action`` with GETs and votes flowing before, during and after."""
@@ -136,7 +137,6 @@ class Drill:
 
             return action
 
-        self.refusals: list[tuple[str, str]] = []
         self.measure("deploy a changed release (B, new migration)", deploy_changed)
         for round_ in (1, 2):
             self.measure(f"systemctl restart live ({round_}/2)", systemctl("restart"))

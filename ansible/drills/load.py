@@ -38,7 +38,7 @@ def _ms(text: str) -> float:
 
 def parse_wrk(output: str) -> GetLoad:
     """Requests, failures (socket errors, non-2xx/3xx) and the worst latency."""
-    load = GetLoad(detail="")
+    load = GetLoad()
     if match := re.search(r"(\d+) requests in", output):
         load.requests = int(match.group(1))
     if match := re.search(r"Latency\s+\S+\s+\S+\s+(\S+)", output):
