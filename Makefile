@@ -97,12 +97,13 @@ PG_SCRATCH := /tmp/polls-pg-scratch
 .PHONY: unit-postgres
 unit-postgres: controller
 	@url=$$(ansible/bin/pg-scratch start $(PG_SCRATCH)) && \
-	  (cd polls && POLLS_DATABASE_URL=$$url pytest -q polls/tests/test_views.py polls/tests/test_models.py); \
+	  (cd polls && POLLS_DATABASE_URL=$$url pytest -q polls/tests/test_views.py polls/tests/test_models.py polls/tests/test_query_plans.py); \
 	  status=$$?; ansible/bin/pg-scratch stop $(PG_SCRATCH); exit $$status
 
 # `make bench` measures every server configuration, directly and through the
 # sandbox's nginx (so it deploys the sandbox first), tunes the deployed
-# default's settings and profiles an index request under each server
+# default's settings, measures each page at 10, 10k and 1M questions and
+# profiles an index request under each server
 # (bench/README.md). QUICK=1 runs one short round that only checks the harness.
 $(VENV)/.bench: bench/requirements.txt | $(BIN)/ansible-playbook
 	$(BIN)/pip install --quiet --disable-pip-version-check -r bench/requirements.txt
@@ -117,6 +118,7 @@ bench: controller $(VENV)/.bench demo
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk nginx >/dev/null && \
 	   { systemctl disable --now nginx >/dev/null 2>&1 || true; })
 	python bench/run.py $(BENCH_OUT)
+	python bench/datasize.py $(BENCH_OUT)
 	$(if $(QUICK),,python bench/run.py --tuning --workloads 'index,vote,io sync view,io async view')
 	python bench/profile.py $(BENCH_OUT)
 

@@ -23,7 +23,7 @@ MIGRATION = '''from django.db import migrations, models
 class Migration(migrations.Migration):
     """Backward compatible: a nullable column the running release ignores."""
 
-    dependencies = [("polls", "0001_initial")]
+    dependencies = [("polls", "{latest}")]
 
     operations = [
         migrations.AddField(
@@ -63,7 +63,12 @@ def changed(workdir: Path) -> Path:
             1,
         )
     )
-    (package / "migrations/0002_drill_note.py").write_text(MIGRATION)
+    migrations = package / "migrations"
+    latest = max(path.stem for path in migrations.glob("[0-9][0-9][0-9][0-9]_*.py"))
+    following = int(latest[:4]) + 1
+    (migrations / f"{following:04d}_drill_note.py").write_text(
+        MIGRATION.replace("{latest}", latest)
+    )
     base = package / "templates/polls/base.html"
     base.write_text(base.read_text().replace("<head>\n", f"<head>\n{MARKER}\n", 1))
     style = package / "static/polls/style.css"

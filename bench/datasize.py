@@ -1,0 +1,282 @@
+"""The app's cost as its data grows: each public page and the vote, in-process.
+
+For every size, a fresh SQLite database (WAL, the deployed settings) is migrated
+and filled with that many questions, ten choices each with votes, by bulk
+inserts; then a child process with a cold Django asks each page many times with
+Django's test client (one client, no server, no network: the app's own cost)
+under both view sets, the sync views polls.wsgi serves and the async views of
+polls.asgi. Reported: the median time of a request and its ratio to the
+smallest size. The goal is a flat cost: at most 1.5x at 1,000,000 questions.
+
+    python bench/datasize.py                 # 10, 10k and 1M questions
+    python bench/datasize.py --quick         # 10 and 1k: checks the harness
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "bench" / "results"
+SIZES = (10, 10_000, 1_000_000)
+QUICK_SIZES = (10, 1_000)
+CHOICES = 10
+# Public pages and the vote; the admin's list is reported, not held to it.
+GOAL = 1.5
+PAGES = ("index", "detail", "results", "vote")
+VIEW_SETS = ("sync", "async")
+
+
+# ------------------------------------------------------------------ child ---
+
+
+def fill(size: int) -> None:
+    """``size`` questions published one minute apart, ten choices each."""
+    from django.db import connection, transaction
+
+    rng = random.Random(size)  # noqa: S311 - vote counts, not secrets
+    start = datetime.now(UTC) - timedelta(minutes=size + 1)
+    batch = 50_000
+    with connection.cursor() as cursor:
+        # A bulk load: no write-ahead log of half a gigabyte, no fsync.
+        cursor.execute("PRAGMA journal_mode=DELETE")
+        cursor.execute("PRAGMA synchronous=OFF")
+    with transaction.atomic(), connection.cursor() as cursor:
+        for first in range(1, size + 1, batch):
+            ids = range(first, min(first + batch, size + 1))
+            cursor.executemany(
+                "INSERT INTO polls_question (id, question_text, pub_date)"
+                " VALUES (%s, %s, %s)",
+                [(i, f"Question {i}?", start + timedelta(minutes=i)) for i in ids],
+            )
+            cursor.executemany(
+                "INSERT INTO polls_choice (question_id, choice_text, votes)"
+                " VALUES (%s, %s, %s)",
+                [
+                    (i, f"Choice {c} of {i}", rng.randrange(1000))
+                    for i in ids
+                    for c in range(CHOICES)
+                ],
+            )
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+        cursor.execute("PRAGMA journal_mode=WAL")
+
+
+def median_ms(request: object, seconds: float, least: int) -> float:
+    """The median time of ``request()`` in ms, over ``seconds`` or ``least`` calls."""
+    for _ in range(5):
+        request()  # warm: templates compiled, connection open
+    times: list[float] = []
+    deadline = time.perf_counter() + seconds
+    while len(times) < least or time.perf_counter() < deadline:
+        began = time.perf_counter()
+        request()
+        times.append(time.perf_counter() - began)
+    return statistics.median(times) * 1000
+
+
+def expect(response: Any, status: int, url: str) -> None:
+    """Stop the run when a page does not answer as it should."""
+    if response.status_code != status:
+        raise SystemExit(f"datasize: {url} answered {response.status_code}")
+
+
+def child(size: int, seconds: float) -> dict[str, dict[str, float]]:
+    """Median ms per view set and page, with the database already filled."""
+    import django
+    from asgiref.sync import async_to_sync
+    from django.test import AsyncClient, Client, override_settings
+    from django.test.client import AsyncClientHandler
+
+    django.setup()
+    from django.contrib.auth.models import User
+
+    from polls.handlers import TwinMiddlewareMixin
+    from polls.models import Question
+
+    class Handler(TwinMiddlewareMixin, AsyncClientHandler):
+        """polls.asgi's middleware stack under Django's async test handler."""
+
+    newest = Question.objects.order_by("-pub_date").first()
+    choice = newest.choice_set.values_list("id", flat=True)[0]
+    urls = {
+        "index": "/polls/",
+        "detail": f"/polls/{newest.pk}/",
+        "results": f"/polls/{newest.pk}/results/",
+        "vote": f"/polls/{newest.pk}/vote/",
+    }
+    asynchronous = AsyncClient()
+    asynchronous.handler = Handler(enforce_csrf_checks=False)
+    view_sets = {
+        # view set: (URLconf, how a request is made)
+        "sync": ("polls.urls", Client()),
+        "async": ("polls.tests.urls_async", asynchronous),
+    }
+
+    def requester(client: Any, page: str) -> Any:
+        url = urls[page]
+        if page == "vote":
+            call, status, data = client.post, 302, {"choice": choice}
+        else:
+            call, status, data = client.get, 200, None
+        if isinstance(client, AsyncClient):
+            call = async_to_sync(call)
+        return lambda: expect(call(url, data), status, url)
+
+    out: dict[str, dict[str, float]] = {}
+    for view_set, (urlconf, client) in view_sets.items():
+        with override_settings(ROOT_URLCONF=urlconf):
+            out[view_set] = {
+                page: median_ms(requester(client, page), seconds, least=20)
+                for page in PAGES
+            }
+
+    admin = Client()
+    admin.force_login(User.objects.create_superuser("bench", password=None))
+    url = "/admin/polls/question/"
+    out["admin"] = {
+        "question list": median_ms(
+            lambda: expect(admin.get(url), 200, url), seconds, least=5
+        )
+    }
+    return out
+
+
+# ----------------------------------------------------------------- parent ---
+
+
+def environment(database: Path) -> dict[str, str]:
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith(("POLLS_", "DJANGO_"))
+    }
+    env.update(
+        DJANGO_SETTINGS_MODULE="polls.settings",
+        POLLS_ENV="production",
+        POLLS_SECRET_KEY="bench-" + "x" * 60,
+        POLLS_ALLOWED_HOSTS="testserver,127.0.0.1",
+        POLLS_SSL_REDIRECT="false",
+        POLLS_SQLITE_PATH=str(database),
+        POLLS_STATIC_ROOT=str(database.parent / "static"),
+        POLLS_LOG_LEVEL="WARNING",
+        # The app of this tree, whatever the venv has installed.
+        PYTHONPATH=str(ROOT / "polls"),
+    )
+    return env
+
+
+def run_child(args: list[str], env: dict[str, str]) -> str:
+    result = subprocess.run(
+        [sys.executable, __file__, *args],
+        env=env,
+        cwd=ROOT / "polls",
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode != 0:
+        raise SystemExit(f"datasize: {' '.join(args)}:\n{result.stderr[-3000:]}")
+    return result.stdout
+
+
+def measure(sizes: tuple[int, ...], seconds: float) -> dict[int, dict]:
+    results: dict[int, dict] = {}
+    with tempfile.TemporaryDirectory(prefix="polls-datasize-") as scratch:
+        for size in sizes:
+            database = Path(scratch) / f"{size}.sqlite3"
+            env = environment(database)
+            began = time.monotonic()
+            run_child(["--fill", str(size)], env)
+            filled = time.monotonic() - began
+            print(f"datasize: {size:,} questions filled in {filled:.0f} s", flush=True)
+            results[size] = json.loads(
+                run_child(["--measure", str(size), "--seconds", str(seconds)], env)
+            )
+            database.unlink()
+    return results
+
+
+def table(results: dict[int, dict]) -> str:
+    sizes = sorted(results)
+    base = sizes[0]
+    head = "| view set | page | " + " | ".join(f"{s:,} q (ms)" for s in sizes)
+    head += " | " + " | ".join(f"{s:,} / {base:,}" for s in sizes[1:]) + " |"
+    rule = "| --- " * (2 + 2 * len(sizes) - 1) + "|"
+    rows = [head, rule]
+    for view_set, pages in results[base].items():
+        for page in pages:
+            cost = [results[s][view_set][page] for s in sizes]
+            ratios = [c / cost[0] for c in cost[1:]]
+            rows.append(
+                f"| {view_set} | {page} | "
+                + " | ".join(f"{c:.2f}" for c in cost)
+                + " | "
+                + " | ".join(f"{r:.2f}x" for r in ratios)
+                + " |"
+            )
+    return "\n".join(rows)
+
+
+def over_goal(results: dict[int, dict]) -> list[str]:
+    """The public pages whose cost at the largest size exceeds GOAL x the smallest."""
+    smallest, largest = results[min(results)], results[max(results)]
+    failing = []
+    for view_set in VIEW_SETS:
+        for page in PAGES:
+            ratio = largest[view_set][page] / smallest[view_set][page]
+            if ratio > GOAL:
+                failing.append(f"{view_set} {page}: {ratio:.2f}x")
+    return failing
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="10 and 1k questions")
+    parser.add_argument("--seconds", type=float, default=2.0, help="per page")
+    parser.add_argument("--output", type=Path, default=RESULTS)
+    parser.add_argument("--fill", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--measure", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+
+    if args.fill is not None:
+        import django
+        from django.core.management import call_command
+
+        django.setup()
+        call_command("migrate", verbosity=0)
+        call_command("collectstatic", interactive=False, verbosity=0)
+        fill(args.fill)
+        return
+    if args.measure is not None:
+        print(json.dumps(child(args.measure, args.seconds)))
+        return
+
+    sizes = QUICK_SIZES if args.quick else SIZES
+    results = measure(sizes, 0.3 if args.quick else args.seconds)
+    report = table(results)
+    print(report)
+    args.output.mkdir(parents=True, exist_ok=True)
+    (args.output / "datasize.md").write_text(
+        "Median ms of one request, in-process (Django test client, SQLite),"
+        f" {CHOICES} choices per question; ratio to {sizes[0]:,} questions.\n\n"
+        + report
+        + "\n"
+    )
+    failing = over_goal(results)
+    if failing and not args.quick:
+        raise SystemExit(f"datasize: over {GOAL}x: " + ", ".join(failing))
+
+
+if __name__ == "__main__":
+    main()
