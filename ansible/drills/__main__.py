@@ -43,8 +43,14 @@ class Drill:
         self.rows: list[Row] = []
         self.refusals: list[tuple[str, str]] = []  # (log, what the play said)
 
-    def measure(self, operation: str, action: Callable[[], str]) -> Row:
-        """Run ``action`` with GETs and votes flowing before, during and after."""
+    def measure(self, operation: str, action: Callable[[], str]) -> Row | None:
+        """Run ``action`` with GETs and votes flowing before, during and after.
+
+        None, without running it, when ``--only`` leaves the operation out.
+        """
+        only = [word for word in self.args.only.split(",") if word]
+        if only and not any(word in operation for word in only):
+            return None
         before = sandbox.vote_count(self.choice)
         wrk = Wrk(sandbox.BASE_URL + "/polls/", self.args.connections, self.args.limit)
         voters = Voters(sandbox.BASE_URL, QUESTION, self.choice, self.args.voters)
@@ -188,6 +194,11 @@ def main() -> int:
     )
     parser.add_argument(
         "--limit", type=int, default=600, help="longest an operation may run (s)"
+    )
+    parser.add_argument(
+        "--only",
+        default="",
+        help="comma-separated words: run only the operations whose name has one",
     )
     return Drill(parser.parse_args()).run()
 
