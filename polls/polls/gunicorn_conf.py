@@ -10,7 +10,8 @@ too. Options given on the command line win over these.
                               asgi, gthread)
     GUNICORN_BIND             where to listen when systemd passes no socket
                               (default 127.0.0.1:8000)
-    GUNICORN_WORKERS          worker processes (default 2 * cores - 1)
+    GUNICORN_WORKERS          worker processes (default one per CPU, as the
+                              benchmark chose)
     GUNICORN_THREADS          threads per worker for gthread (default 1)
     GUNICORN_TIMEOUT          seconds before a silent worker is killed (30)
     GUNICORN_GRACEFUL_TIMEOUT seconds a worker gets to finish on stop (30)
@@ -31,41 +32,41 @@ import os
 import signal
 import sys
 
+from polls import environ
 
-def _int(name: str, default: int) -> int:
-    value = os.environ.get(name, "").strip()
-    return int(value) if value else default
+LOG_LEVELS = {"debug", "info", "warning", "error", "critical"}
 
 
-wsgi_app = os.environ.get("GUNICORN_APP") or None
-worker_class = os.environ.get("GUNICORN_WORKER_CLASS") or "sync"
-bind = [os.environ.get("GUNICORN_BIND") or "127.0.0.1:8000"]
-workers = _int("GUNICORN_WORKERS", max(2 * multiprocessing.cpu_count() - 1, 1))
-threads = _int("GUNICORN_THREADS", 1)
-timeout = _int("GUNICORN_TIMEOUT", 30)
-graceful_timeout = _int("GUNICORN_GRACEFUL_TIMEOUT", 30)
-keepalive = _int("GUNICORN_KEEPALIVE", 5)
-backlog = _int("GUNICORN_BACKLOG", 2048)
-max_requests = _int("GUNICORN_MAX_REQUESTS", 0)
-max_requests_jitter = max_requests // 10
+# A bad value stops the master in one line naming the variable.
+try:
+    wsgi_app = environ.text("GUNICORN_APP") or None
+    worker_class = environ.text("GUNICORN_WORKER_CLASS", "sync")
+    bind = [environ.text("GUNICORN_BIND", "127.0.0.1:8000")]
+    workers = environ.integer("GUNICORN_WORKERS", multiprocessing.cpu_count(), 1)
+    threads = environ.integer("GUNICORN_THREADS", 1, minimum=1)
+    timeout = environ.integer("GUNICORN_TIMEOUT", 30, minimum=0)
+    graceful_timeout = environ.integer("GUNICORN_GRACEFUL_TIMEOUT", 30, minimum=0)
+    keepalive = environ.integer("GUNICORN_KEEPALIVE", 5, minimum=0)
+    backlog = environ.integer("GUNICORN_BACKLOG", 2048, minimum=1)
+    max_requests = environ.integer("GUNICORN_MAX_REQUESTS", 0, minimum=0)
+    max_requests_jitter = max_requests // 10
 
-# journald-friendly: errors to stderr, one access line per request to stdout.
-loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
-errorlog = "-"
-accesslog = "-" if os.environ.get("GUNICORN_ACCESS_LOG", "1") == "1" else None
-access_log_format = '%({x-forwarded-for}i)s "%(r)s" %(s)s %(b)s %(M)sms'
+    # journald-friendly: errors to stderr, one access line per request to stdout.
+    loglevel = environ.choice("GUNICORN_LOG_LEVEL", "info", LOG_LEVELS)
+    errorlog = "-"
+    accesslog = "-" if environ.boolean("GUNICORN_ACCESS_LOG", True) else None
+    access_log_format = '%({x-forwarded-for}i)s "%(r)s" %(s)s %(b)s %(M)sms'
 
-# gunicorn >= 25 opens a control socket by default; keep it where the service
-# may write (its RuntimeDirectory) or switch it off.
-_control = os.environ.get("GUNICORN_CONTROL_SOCKET", "")
-if _control:
-    control_socket = _control
-else:
-    control_socket_disable = True
+    # gunicorn >= 25 opens a control socket by default; keep it where the
+    # service may write (its RuntimeDirectory) or switch it off.
+    control_socket = environ.text("GUNICORN_CONTROL_SOCKET") or None
+    control_socket_disable = control_socket is None
 
-# nginx talks to us over a unix socket and sets X-Forwarded-*.
-forwarded_allow_ips = os.environ.get("GUNICORN_FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
-proxy_allow_ips = forwarded_allow_ips
+    # nginx talks to us over a unix socket and sets X-Forwarded-*.
+    forwarded_allow_ips = environ.text("GUNICORN_FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
+    proxy_allow_ips = forwarded_allow_ips
+except environ.InvalidVariable as exc:
+    sys.exit(f"polls: {exc}")
 
 
 PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
@@ -93,3 +94,10 @@ def on_starting(server: object) -> None:
     from polls import require_valid_settings
 
     require_valid_settings()
+    if worker_class.startswith("polls.workers."):
+        from polls.workers import uvicorn_options
+
+        try:
+            uvicorn_options()
+        except environ.InvalidVariable as exc:
+            sys.exit(f"polls: {exc}")

@@ -7,72 +7,22 @@ the mode: ``development`` (the default: DEBUG on, a throwaway key, SQLite beside
 the code) or ``production`` (DEBUG off, every secret required, HTTPS enforced).
 """
 
-import os
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
 
+from polls import environ
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
-def env(name: str, default: str = "") -> str:
-    """The variable ``name``, or ``default`` when it is unset or empty."""
-    return os.environ.get(name) or default
-
-
-def env_bool(name: str, default: bool) -> bool:
-    """A yes/no variable: 1, true, yes, on (any case) mean yes."""
-    value = os.environ.get(name, "").strip().lower()
-    if not value:
-        return default
-    if value in {"1", "true", "yes", "on"}:
-        return True
-    if value in {"0", "false", "no", "off"}:
-        return False
-    raise ImproperlyConfigured(f"{name} must be a boolean (true/false), not {value!r}")
-
-
-def env_int(name: str, default: int) -> int:
-    """An integer variable."""
-    value = os.environ.get(name, "").strip()
-    if not value:
-        return default
-    try:
-        return int(value)
-    except ValueError:
-        raise ImproperlyConfigured(
-            f"{name} must be an integer, not {value!r}"
-        ) from None
-
-
-def env_list(name: str, default: list[str]) -> list[str]:
-    """A comma-separated list variable."""
-    value = os.environ.get(name, "")
-    items = [item.strip() for item in value.split(",") if item.strip()]
-    return items or default
-
-
-def secret(credential: str, variable: str) -> str:
-    """A secret from the systemd credential ``credential`` or from ``variable``."""
-    directory = os.environ.get("CREDENTIALS_DIRECTORY")
-    if directory:
-        path = Path(directory) / credential
-        if path.is_file():
-            return path.read_text().strip()
-    return os.environ.get(variable, "").strip()
-
-
-POLLS_ENV = env("POLLS_ENV", "development")
-if POLLS_ENV not in {"development", "production"}:
-    raise ImproperlyConfigured(
-        f"POLLS_ENV must be 'development' or 'production', not {POLLS_ENV!r}"
-    )
+POLLS_ENV = environ.choice("POLLS_ENV", "development", {"development", "production"})
 PRODUCTION = POLLS_ENV == "production"
 
-DEBUG = env_bool("POLLS_DEBUG", not PRODUCTION)
+DEBUG = environ.boolean("POLLS_DEBUG", not PRODUCTION)
 
-SECRET_KEY = secret("secret_key", "POLLS_SECRET_KEY")
+SECRET_KEY = environ.secret("secret_key", "POLLS_SECRET_KEY")
 if not SECRET_KEY:
     if PRODUCTION:
         raise ImproperlyConfigured(
@@ -81,14 +31,14 @@ if not SECRET_KEY:
         )
     SECRET_KEY = "django-insecure-development-only-never-in-production"  # noqa: S105
 
-ALLOWED_HOSTS = env_list(
+ALLOWED_HOSTS = environ.items(
     "POLLS_ALLOWED_HOSTS", [] if PRODUCTION else ["localhost", "127.0.0.1", "[::1]"]
 )
 if PRODUCTION and not ALLOWED_HOSTS:
     raise ImproperlyConfigured(
         "POLLS_ALLOWED_HOSTS is not set; production needs the site's host names"
     )
-CSRF_TRUSTED_ORIGINS = env_list("POLLS_CSRF_TRUSTED_ORIGINS", [])
+CSRF_TRUSTED_ORIGINS = environ.items("POLLS_CSRF_TRUSTED_ORIGINS", [])
 
 INSTALLED_APPS = [
     "polls.apps.PollsConfig",
@@ -142,14 +92,14 @@ def sqlite_database(path: str) -> dict:
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": path,
         # Opening a connection costs more than the queries of a page.
-        "CONN_MAX_AGE": env_int("POLLS_DB_CONN_MAX_AGE", 600),
+        "CONN_MAX_AGE": environ.integer("POLLS_DB_CONN_MAX_AGE", 600),
         "CONN_HEALTH_CHECKS": True,
         "OPTIONS": {
             # Writers take the lock when their transaction begins, so two
             # writers queue on the busy timeout instead of failing to upgrade
             # a read lock ("database is locked").
             "transaction_mode": "IMMEDIATE",
-            "timeout": env_int("POLLS_SQLITE_TIMEOUT", 5),
+            "timeout": environ.integer("POLLS_SQLITE_TIMEOUT", 5),
             "init_command": (
                 "PRAGMA journal_mode=WAL;"
                 "PRAGMA synchronous=NORMAL;"
@@ -170,36 +120,38 @@ def postgresql_database(url: str) -> dict:
             "POLLS_DATABASE_URL must look like postgres://user@host:5432/dbname"
         )
     options: dict = {key: values[-1] for key, values in parse_qs(parts.query).items()}
-    pool = env_bool("POLLS_DB_POOL", False)
+    pool = environ.boolean("POLLS_DB_POOL", False)
     if pool:
         # psycopg's pool; Django forbids it together with CONN_MAX_AGE.
         options["pool"] = {
-            "min_size": env_int("POLLS_DB_POOL_MIN", 2),
-            "max_size": env_int("POLLS_DB_POOL_MAX", 8),
+            "min_size": environ.integer("POLLS_DB_POOL_MIN", 2),
+            "max_size": environ.integer("POLLS_DB_POOL_MAX", 8),
             "timeout": 10,
         }
     return {
         "ENGINE": "django.db.backends.postgresql",
         "NAME": unquote(parts.path.lstrip("/")),
         "USER": unquote(parts.username or ""),
-        "PASSWORD": secret("db_password", "POLLS_DB_PASSWORD")
+        "PASSWORD": environ.secret("db_password", "POLLS_DB_PASSWORD")
         or unquote(parts.password or ""),
         "HOST": unquote(parts.hostname or ""),
         "PORT": str(parts.port or ""),
         "OPTIONS": options,
         # Persistent connections pay off with sync workers; under ASGI each
         # request runs on a new thread, so use the pool there instead.
-        "CONN_MAX_AGE": 0 if pool else env_int("POLLS_DB_CONN_MAX_AGE", 0),
+        "CONN_MAX_AGE": 0 if pool else environ.integer("POLLS_DB_CONN_MAX_AGE", 0),
         "CONN_HEALTH_CHECKS": True,
     }
 
 
-DATABASE_URL = env("POLLS_DATABASE_URL")
+DATABASE_URL = environ.text("POLLS_DATABASE_URL")
 DATABASES = {
     "default": (
         postgresql_database(DATABASE_URL)
         if DATABASE_URL
-        else sqlite_database(env("POLLS_SQLITE_PATH", str(BASE_DIR / "db.sqlite3")))
+        else sqlite_database(
+            environ.text("POLLS_SQLITE_PATH", str(BASE_DIR / "db.sqlite3"))
+        )
     )
 }
 
@@ -216,13 +168,13 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 LANGUAGE_CODE = "en-us"
-TIME_ZONE = env("POLLS_TIME_ZONE", "UTC")
+TIME_ZONE = environ.text("POLLS_TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True
 
 # Static files: nginx serves STATIC_ROOT; hashed names make them cacheable forever.
 STATIC_URL = "static/"
-STATIC_ROOT = env("POLLS_STATIC_ROOT", str(BASE_DIR / "staticfiles"))
+STATIC_ROOT = environ.text("POLLS_STATIC_ROOT", str(BASE_DIR / "staticfiles"))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -235,34 +187,38 @@ STORAGES = {
 }
 
 # Request limits: a body larger than this is a 400, not a worker tied up.
-DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("POLLS_MAX_BODY_BYTES", 64 * 1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = environ.integer("POLLS_MAX_BODY_BYTES", 64 * 1024)
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 100
 
 # HTTPS: nginx terminates TLS and says so in X-Forwarded-Proto.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-SECURE_SSL_REDIRECT = env_bool("POLLS_SSL_REDIRECT", PRODUCTION)
+SECURE_SSL_REDIRECT = environ.boolean("POLLS_SSL_REDIRECT", PRODUCTION)
 # Health checks come over the unix socket or plain HTTP from a load balancer.
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
-SECURE_HSTS_SECONDS = env_int("POLLS_HSTS_SECONDS", 31536000 if PRODUCTION else 0)
-SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("POLLS_HSTS_INCLUDE_SUBDOMAINS", PRODUCTION)
-SECURE_HSTS_PRELOAD = env_bool("POLLS_HSTS_PRELOAD", PRODUCTION)
+SECURE_HSTS_SECONDS = environ.integer(
+    "POLLS_HSTS_SECONDS", 31536000 if PRODUCTION else 0
+)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = environ.boolean(
+    "POLLS_HSTS_INCLUDE_SUBDOMAINS", PRODUCTION
+)
+SECURE_HSTS_PRELOAD = environ.boolean("POLLS_HSTS_PRELOAD", PRODUCTION)
 SESSION_COOKIE_SECURE = PRODUCTION
 CSRF_COOKIE_SECURE = PRODUCTION
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 
 # Benchmark-only views that wait on a simulated slow upstream (off by default).
-BENCH_VIEWS = env_bool("POLLS_BENCH_VIEWS", False)
+BENCH_VIEWS = environ.boolean("POLLS_BENCH_VIEWS", False)
 # Async views for the pages: set by polls.asgi, whose handler runs them on its
 # event loop; polls.wsgi serves the tutorial's sync views.
-ASYNC_VIEWS = env_bool("POLLS_ASYNC_VIEWS", False)
+ASYNC_VIEWS = environ.boolean("POLLS_ASYNC_VIEWS", False)
 # Threads per worker process that run the sync code of ASGI requests
 # (polls.handlers.RequestThreads): at most this many at once, each with its
 # own database connection.
-ASGI_THREADS = env_int("POLLS_ASGI_THREADS", 16)
-BENCH_DELAY_SECONDS = env_int("POLLS_BENCH_DELAY_MS", 20) / 1000
+ASGI_THREADS = environ.integer("POLLS_ASGI_THREADS", 16)
+BENCH_DELAY_SECONDS = environ.integer("POLLS_BENCH_DELAY_MS", 20) / 1000
 
-LOG_LEVEL = env("POLLS_LOG_LEVEL", "INFO").upper()
+LOG_LEVEL = environ.text("POLLS_LOG_LEVEL", "INFO").upper()
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

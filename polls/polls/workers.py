@@ -37,6 +37,8 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from uvicorn_worker import UvicornWorker as BaseUvicornWorker
 
+from polls import environ
+
 CHOICES = {
     "lifespan": ("off", {"off", "on", "auto"}),
     "loop": ("auto", {"auto", "uvloop", "asyncio"}),
@@ -45,17 +47,12 @@ CHOICES = {
 }
 
 
-def uvicorn_options(environ: os._Environ[str] | dict[str, str]) -> dict[str, str]:
+def uvicorn_options(env: environ.Environ = os.environ) -> dict[str, str]:
     """uvicorn Config keyword arguments from ``POLLS_UVICORN_*`` variables."""
-    options = {}
-    for option, (default, allowed) in CHOICES.items():
-        name = f"POLLS_UVICORN_{option.upper()}"
-        value = environ.get(name, "").strip().lower() or default
-        if value not in allowed:
-            choices = ", ".join(sorted(allowed))
-            raise ValueError(f"{name} must be one of {choices}, not {value!r}")
-        options[option] = value
-    return options
+    return {
+        option: environ.choice(f"POLLS_UVICORN_{option.upper()}", default, allowed, env)
+        for option, (default, allowed) in CHOICES.items()
+    }
 
 
 class DrainingMixin:
@@ -112,7 +109,7 @@ class UvicornWorker(BaseUvicornWorker):
     selectable, and connections drained on shutdown."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        options: dict[str, Any] = dict(uvicorn_options(os.environ))
+        options: dict[str, Any] = dict(uvicorn_options())
         options["http"] = draining_protocol(options["http"])
         self.CONFIG_KWARGS = {**BaseUvicornWorker.CONFIG_KWARGS, **options}
         super().__init__(*args, **kwargs)

@@ -18,3 +18,12 @@ def test_preflight_refuses_a_worker_class_that_does_not_import() -> None:
     """A worker class that cannot load is one line naming the cause."""
     with pytest.raises(CommandError, match="No module named 'nope'"):
         call_command("preflight", "--worker-class", "nope.Worker")
+
+
+def test_preflight_refuses_a_uvicorn_option_the_worker_would_refuse(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A bad POLLS_UVICORN_* value refuses the release before a worker boots."""
+    monkeypatch.setenv("POLLS_UVICORN_HTTP", "h3")
+    with pytest.raises(CommandError, match="POLLS_UVICORN_HTTP must be one of"):
+        call_command("preflight")

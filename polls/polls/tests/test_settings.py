@@ -126,7 +126,7 @@ def test_database_pool_turns_off_persistent_connections(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("variable", "value", "message"),
     [
-        ("POLLS_ENV", "prod", "POLLS_ENV must be 'development' or 'production'"),
+        ("POLLS_ENV", "prod", "POLLS_ENV must be one of development, production"),
         ("POLLS_DEBUG", "maybe", "POLLS_DEBUG must be a boolean"),
         ("POLLS_SQLITE_TIMEOUT", "soon", "POLLS_SQLITE_TIMEOUT must be an integer"),
         ("POLLS_DATABASE_URL", "mysql://x/y", "POLLS_DATABASE_URL must look like"),
@@ -140,3 +140,20 @@ def test_bad_values_are_named(
     result = manage(env, "check")
     assert result.returncode != 0
     assert result.stderr.startswith(f"polls: {message}")
+
+
+def test_gunicorn_refuses_a_bad_variable_in_one_line(tmp_path: Path) -> None:
+    """gunicorn's settings read the environment as Django's do, same message."""
+    env = project_env(tmp_path / "db.sqlite3", GUNICORN_WORKERS="many")
+    result = subprocess.run(
+        [sys.executable, "-m", "gunicorn", "--check-config", "polls.wsgi"],
+        cwd=PROJECT_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode != 0
+    assert result.stderr.strip().splitlines()[-1] == (
+        "polls: GUNICORN_WORKERS must be an integer, not 'many'"
+    )

@@ -1,5 +1,6 @@
 import pytest
 
+from polls.environ import InvalidVariable
 from polls.workers import uvicorn_options
 
 
@@ -28,5 +29,5 @@ def test_environment_chooses_loop_and_parser() -> None:
 
 def test_unknown_value_is_refused() -> None:
     """A value uvicorn does not know is an error that names the variable."""
-    with pytest.raises(ValueError, match="POLLS_UVICORN_HTTP must be one of"):
+    with pytest.raises(InvalidVariable, match="POLLS_UVICORN_HTTP must be one of"):
         uvicorn_options({"POLLS_UVICORN_HTTP": "h3"})

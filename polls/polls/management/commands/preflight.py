@@ -35,7 +35,7 @@ class Command(BaseCommand):
         for name in MODULES:
             try:
                 module = importlib.import_module(name)
-            except Exception as exc:  # any failure refuses the release
+            except (Exception, SystemExit) as exc:  # any failure refuses it
                 raise CommandError(
                     f"cannot import {name}: {type(exc).__name__}: {exc}"
                 ) from exc
@@ -58,4 +58,12 @@ class Command(BaseCommand):
                 f"cannot load worker class {worker_class}: {cause}"
             ) from exc
         loaded.append(f"worker {worker.__module__}.{worker.__qualname__}")
+        if worker_class.startswith("polls.workers."):
+            from polls.environ import InvalidVariable
+            from polls.workers import uvicorn_options
+
+            try:
+                uvicorn_options()
+            except InvalidVariable as exc:
+                raise CommandError(str(exc)) from exc
         self.stdout.write("preflight: imported " + ", ".join(loaded))
