@@ -96,18 +96,13 @@ def expect(response: Any, status: int, url: str) -> None:
 def child(size: int, seconds: float) -> dict[str, dict[str, float]]:
     """Median ms per view set and page, with the database already filled."""
     import django
-    from asgiref.sync import async_to_sync
-    from django.test import AsyncClient, Client, override_settings
-    from django.test.client import AsyncClientHandler
+    from django.test import Client
 
     django.setup()
     from django.contrib.auth.models import User
 
-    from polls.handlers import TwinMiddlewareMixin
     from polls.models import Question
-
-    class Handler(TwinMiddlewareMixin, AsyncClientHandler):
-        """polls.asgi's middleware stack under Django's async test handler."""
+    from polls.tests.asgi_client import ASGIClient
 
     newest = Question.objects.order_by("-pub_date").first()
     choice = newest.choice_set.values_list("id", flat=True)[0]
@@ -117,31 +112,22 @@ def child(size: int, seconds: float) -> dict[str, dict[str, float]]:
         "results": f"/polls/{newest.pk}/results/",
         "vote": f"/polls/{newest.pk}/vote/",
     }
-    asynchronous = AsyncClient()
-    asynchronous.handler = Handler(enforce_csrf_checks=False)
-    view_sets = {
-        # view set: (URLconf, how a request is made)
-        "sync": ("polls.urls", Client()),
-        "async": ("polls.tests.urls_async", asynchronous),
-    }
+    # The sync views through Django's test handler, the async ones through
+    # polls.asgi's handler.
+    view_sets = {"sync": Client(), "async": ASGIClient()}
 
     def requester(client: Any, page: str) -> Any:
         url = urls[page]
         if page == "vote":
-            call, status, data = client.post, 302, {"choice": choice}
-        else:
-            call, status, data = client.get, 200, None
-        if isinstance(client, AsyncClient):
-            call = async_to_sync(call)
-        return lambda: expect(call(url, data), status, url)
+            return lambda: expect(client.post(url, {"choice": choice}), 302, url)
+        return lambda: expect(client.get(url), 200, url)
 
     out: dict[str, dict[str, float]] = {}
-    for view_set, (urlconf, client) in view_sets.items():
-        with override_settings(ROOT_URLCONF=urlconf):
-            out[view_set] = {
-                page: median_ms(requester(client, page), seconds, least=20)
-                for page in PAGES
-            }
+    for view_set, client in view_sets.items():
+        out[view_set] = {
+            page: median_ms(requester(client, page), seconds, least=20)
+            for page in PAGES
+        }
 
     admin = Client()
     admin.force_login(User.objects.create_superuser("bench", password=None))

@@ -42,7 +42,7 @@ PARTS = [
             "django/contrib/sessions",
             "django/contrib/auth",
             "django/contrib/messages",
-            "polls/middleware",
+            "polls/fastpath/middleware",
             "django/utils/deprecation",
         ),
     ),
@@ -52,7 +52,7 @@ PARTS = [
         "Django request/response",
         ("django/core/handlers", "django/http", "django/dispatch", "django/utils"),
     ),
-    ("polls views + handler", ("polls/views", "polls/handlers")),
+    ("polls views + handler", ("polls/views", "polls/fastpath")),
     (
         "server, event loop",
         (

@@ -115,7 +115,6 @@ def servers() -> list[Server]:
             [*gunicorn, "-k", uvworker, "django.core.asgi:get_asgi_application()"],
             env={
                 "DJANGO_SETTINGS_MODULE": "polls.settings",
-                "POLLS_ASYNC_VIEWS": "false",
                 "POLLS_DB_CONN_MAX_AGE": "0",
             },
             persistent_db="no, one per request",

@@ -50,8 +50,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
 ]
 
-# Django's default stack. Under polls.asgi, polls.handlers loads the twins of
-# these classes from polls.middleware, which skip a thread hop per hook.
+# Django's default stack. Under polls.asgi, polls.fastpath loads the twins of
+# these classes, which skip a thread hop per hook.
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -209,13 +209,10 @@ X_FRAME_OPTIONS = "DENY"
 
 # Benchmark-only views that wait on a simulated slow upstream (off by default).
 BENCH_VIEWS = environ.boolean("POLLS_BENCH_VIEWS", False)
-# Async views for the pages: set by polls.asgi, whose handler runs them on its
-# event loop; polls.wsgi serves the tutorial's sync views.
-ASYNC_VIEWS = environ.boolean("POLLS_ASYNC_VIEWS", False)
 # Threads per worker process that run the sync code of ASGI requests
-# (polls.handlers.RequestThreads): at most this many at once, each with its
-# own database connection.
-ASGI_THREADS = environ.integer("POLLS_ASGI_THREADS", 16)
+# (polls.fastpath.threads): at most this many at once, each with its own
+# database connection.
+ASGI_THREADS = environ.integer("POLLS_ASGI_THREADS", 16, minimum=1)
 BENCH_DELAY_SECONDS = environ.integer("POLLS_BENCH_DELAY_MS", 20) / 1000
 
 LOG_LEVEL = environ.text("POLLS_LOG_LEVEL", "INFO").upper()

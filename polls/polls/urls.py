@@ -9,8 +9,9 @@ from . import views
 def build(async_views: bool) -> list[URLPattern | URLResolver]:
     """The site's URLs, with the sync or the async views of the pages.
 
-    Both sets answer the same URLs with the same templates; polls.asgi picks
-    the async ones (settings.ASYNC_VIEWS), polls.wsgi the sync ones.
+    Both sets answer the same URLs with the same templates and queries:
+    polls.wsgi serves the sync ones (this module, ROOT_URLCONF), polls.asgi
+    the async ones (polls.urls_async, set per request by its handler).
     """
     if async_views:
         index, detail, results = views.index, views.detail, views.results
@@ -38,4 +39,4 @@ def build(async_views: bool) -> list[URLPattern | URLResolver]:
     return patterns
 
 
-urlpatterns = build(settings.ASYNC_VIEWS)
+urlpatterns = build(async_views=False)

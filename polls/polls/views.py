@@ -39,8 +39,8 @@ class DetailView(generic.DetailView):
     template_name = "polls/detail.html"
 
     def get_queryset(self) -> QuerySet[Question]:
-        """Questions that are already published."""
-        return published()
+        """Questions that are already published, with their choices."""
+        return published().prefetch_related("choice_set")
 
 
 class ResultsView(generic.DetailView):
@@ -48,8 +48,8 @@ class ResultsView(generic.DetailView):
     template_name = "polls/results.html"
 
     def get_queryset(self) -> QuerySet[Question]:
-        """Questions that are already published."""
-        return published()
+        """Questions that are already published, with their choices."""
+        return published().prefetch_related("choice_set")
 
 
 @require_POST
@@ -115,6 +115,7 @@ async def index(request: HttpRequest) -> HttpResponse:
 
 
 async def question_page(request: HttpRequest, pk: int, template: str) -> HttpResponse:
+    """The question and its choices in two queries, as DetailView fetches them."""
     question = await aget_object_or_404(
         published().prefetch_related("choice_set"), pk=pk
     )

@@ -1,9 +1,9 @@
 """Every view test runs twice: as polls.wsgi serves it and as polls.asgi does.
 
 The ``client`` and ``admin_client`` fixtures are Django's test client for
-``wsgi``, and for ``asgi`` an AsyncClient whose handler loads the middleware
-twins (polls.handlers.TwinMiddlewareMixin) and whose URLs route to the async
-views, driven through a sync facade so that one test body serves both.
+``wsgi``, and for ``asgi`` the same client answered by polls.asgi's own handler
+(PollsASGIHandler: its handle(), middleware twins and async views; see
+asgi_client.py), so that one test body serves both.
 """
 
 from __future__ import annotations
@@ -11,36 +11,14 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from asgiref.sync import async_to_sync
-from django.test import AsyncClient, Client
-from django.test.client import AsyncClientHandler
+from django.test import Client
 
-from polls.handlers import TwinMiddlewareMixin
-
-
-class TwinAsyncClientHandler(TwinMiddlewareMixin, AsyncClientHandler):
-    """Django's async test handler with polls.asgi's middleware stack."""
-
-
-class ASGIClient:
-    """A sync facade over AsyncClient: same calls, same responses as Client."""
-
-    METHODS = {"get", "post", "head", "options", "put", "patch", "delete"}
-
-    def __init__(self, enforce_csrf_checks: bool = False) -> None:
-        self._client = AsyncClient()
-        self._client.handler = TwinAsyncClientHandler(enforce_csrf_checks)
-
-    def __getattr__(self, name: str) -> Any:
-        attribute = getattr(self._client, name)
-        return async_to_sync(attribute) if name in self.METHODS else attribute
+from .asgi_client import ASGIClient
 
 
 @pytest.fixture(params=["wsgi", "asgi"])
-def entry_point(request: pytest.FixtureRequest, settings: Any) -> str:
-    """``wsgi``: the tutorial's sync views; ``asgi``: the async ones."""
-    if request.param == "asgi":
-        settings.ROOT_URLCONF = "polls.tests.urls_async"
+def entry_point(request: pytest.FixtureRequest) -> str:
+    """``wsgi``: the tutorial's sync views; ``asgi``: polls.asgi's handler."""
     return request.param
 
 

@@ -9,7 +9,7 @@ import pytest
 from asgiref.sync import SyncToAsync
 from django.urls import reverse
 
-from polls.middleware import TWINS
+from polls.fastpath.middleware import TWINS
 
 from .factories import create_question
 

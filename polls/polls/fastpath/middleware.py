@@ -10,10 +10,10 @@ database (a session to save, messages stored in the session, CSRF tokens kept
 in the session).
 
 settings.MIDDLEWARE keeps naming Django's classes (``check --deploy`` looks
-for them by name, and WSGI runs them); polls.handlers.PollsASGIHandler loads
-the twin of each one listed in ``TWINS``. The twins are subclasses and only
-replace the async path, so the behaviour is Django's; the test suite runs the
-views through both handlers.
+for them by name, and WSGI runs them); PollsASGIHandler loads the twin of
+each one listed in ``TWINS`` (fastpath.upstream.load_middleware). The twins
+are subclasses and only replace the async path, so the behaviour is Django's;
+the test suite runs the views through both handlers.
 """
 
 from __future__ import annotations
@@ -149,7 +149,7 @@ class XFrameOptionsMiddleware(InlineHooksMixin, DjangoXFrameOptionsMiddleware):
     """One response header: never blocks."""
 
 
-# Django's class -> its twin here, for polls.handlers.PollsASGIHandler.
+# Django's class -> its twin here, for PollsASGIHandler.
 TWINS = {
     f"{django.__module__}.{django.__qualname__}": f"{__name__}.{twin.__qualname__}"
     for twin in (

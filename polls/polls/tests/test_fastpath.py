@@ -1,4 +1,4 @@
-"""PollsASGIHandler: long-lived threads for sync code, connections that last."""
+"""polls.fastpath: lent threads, connections that last, the copied Django code."""
 
 from __future__ import annotations
 
@@ -6,22 +6,26 @@ import asyncio
 import hashlib
 import inspect
 import threading
+from importlib import import_module
 from typing import Any
 
 import pytest
 from asgiref.sync import SyncToAsync
-from django.core.handlers.asgi import ASGIHandler
 from django.db.backends.signals import connection_created
 
-import polls.handlers
-from polls.handlers import HOUSEKEEPING, PollsASGIHandler, RequestThreads
+import polls.fastpath.threads
+from polls.fastpath import PollsASGIHandler, upstream
+from polls.fastpath.threads import RequestThreads
 
 # Other threads than the test's read the database: no wrapping transaction.
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-async def get(app: Any, path: str) -> int:
-    """One GET through the ASGI app; the response status."""
+async def get(app: Any, path: str, disconnect: bool = False) -> int | None:
+    """One GET through the ASGI app; the response status (None: none sent).
+
+    ``disconnect``: the client goes away as soon as its request is read.
+    """
     scope = {
         "type": "http",
         "asgi": {"version": "3.0"},
@@ -43,14 +47,15 @@ async def get(app: Any, path: str) -> int:
         if not body_sent.is_set():
             body_sent.set()
             return {"type": "http.request", "body": b"", "more_body": False}
-        await asyncio.Event().wait()  # no disconnect
-        return {}
+        if not disconnect:
+            await asyncio.Event().wait()  # stays connected
+        return {"type": "http.disconnect"}
 
     async def send(message: dict) -> None:
         messages.append(message)
 
     await app(scope, receive, send)
-    return messages[0]["status"]
+    return messages[0]["status"] if messages else None
 
 
 @pytest.fixture
@@ -67,11 +72,8 @@ def opened() -> Any:
 
 
 @pytest.fixture
-def app(settings: Any) -> Any:
-    settings.ROOT_URLCONF = "polls.tests.urls_async"
-    yield PollsASGIHandler(threads=2)
-    for signal, receiver in HOUSEKEEPING:  # as other tests expect them
-        signal.connect(receiver)
+def app() -> Any:
+    return PollsASGIHandler(threads=2)
 
 
 def test_requests_reuse_one_thread_and_one_connection(app, opened) -> None:
@@ -99,7 +101,7 @@ def test_housekeeping_runs_once_per_request_on_its_thread(
     """close_old_connections runs before the first job of each request, there."""
     calls: list[int] = []
     monkeypatch.setattr(
-        polls.handlers,
+        polls.fastpath.threads,
         "close_old_connections",
         lambda: calls.append(threading.get_ident()),
     )
@@ -117,14 +119,51 @@ def test_housekeeping_runs_once_per_request_on_its_thread(
     assert calls == [first, second]
 
 
-def test_handle_is_still_djangos() -> None:
-    """PollsASGIHandler.handle copies Django 5.2's; a new Django needs a look."""
-    source = inspect.getsource(ASGIHandler.handle)
+@pytest.mark.parametrize("dotted", sorted(upstream.UPSTREAM))
+def test_copied_django_code_is_still_djangos(dotted: str) -> None:
+    """fastpath.upstream copies these Django 5.2 methods; a new Django needs a look."""
+    module, cls, method = dotted.rsplit(".", 2)
+    source = inspect.getsource(getattr(getattr(import_module(module), cls), method))
     digest = hashlib.sha256(source.encode()).hexdigest()[:16]
-    assert digest == "98faeb5bef800331", (
-        "django.core.handlers.asgi.ASGIHandler.handle changed: bring its changes "
-        "into polls.handlers.PollsASGIHandler.handle, then update this digest"
+    assert digest == upstream.UPSTREAM[dotted], (
+        f"{dotted} changed: bring its changes into polls.fastpath.upstream, "
+        "then update the digest in UPSTREAM"
     )
+
+
+def test_live_receivers_are_sync_then_async() -> None:
+    """Pins the private Signal._live_receivers that upstream.asend calls."""
+    from django.dispatch import Signal
+
+    signal = Signal()
+
+    def sync_receiver(**kwargs: Any) -> None: ...
+
+    async def async_receiver(**kwargs: Any) -> None: ...
+
+    signal.connect(sync_receiver)
+    signal.connect(async_receiver)
+    assert signal._live_receivers(None) == ([sync_receiver], [async_receiver])
+
+
+def test_asend_skips_only_the_receivers_it_is_told() -> None:
+    from django.dispatch import Signal
+
+    signal, calls = Signal(), []
+
+    def skipped(**kwargs: Any) -> None:
+        calls.append("skipped")
+
+    def kept(**kwargs: Any) -> None:
+        calls.append("kept")
+
+    async def kept_async(**kwargs: Any) -> None:
+        calls.append("kept async")
+
+    for receiver in (skipped, kept, kept_async):
+        signal.connect(receiver)
+    asyncio.run(upstream.asend(signal, {skipped}, sender=None))
+    assert sorted(calls) == ["kept", "kept async"]
 
 
 def test_a_lent_thread_is_what_sync_to_async_uses() -> None:
@@ -147,11 +186,57 @@ def test_size_must_be_positive() -> None:
         RequestThreads(0)
 
 
-def test_no_request_started_receiver_is_left_to_hop(app) -> None:
-    """With django.db's receivers taken over, request_started costs no thread."""
-    from django.core.signals import request_started
+def test_building_a_handler_changes_nothing_outside_it(settings: Any) -> None:
+    """No setting, signal receiver or URLconf of the process is touched."""
+    from django.core.signals import request_finished, request_started
 
-    assert not request_started.has_listeners()
+    before = (
+        list(settings.MIDDLEWARE),
+        settings.ROOT_URLCONF,
+        list(request_started.receivers),
+        list(request_finished.receivers),
+    )
+    PollsASGIHandler(threads=1)
+    after = (
+        list(settings.MIDDLEWARE),
+        settings.ROOT_URLCONF,
+        list(request_started.receivers),
+        list(request_finished.receivers),
+    )
+    assert after == before
+
+
+def test_the_handler_serves_the_async_views(app) -> None:
+    """ROOT_URLCONF is the sync views; the handler's requests get the async ones
+    (the async index renders its own context, without ListView's ``view``)."""
+    from django.test.signals import template_rendered
+
+    contexts: list[Any] = []
+    template_rendered.connect(
+        lambda context, **kwargs: contexts.append(context),
+        dispatch_uid="fastpath",
+        weak=False,
+    )
+    try:
+        assert asyncio.run(get(app, "/polls/")) == 200
+    finally:
+        template_rendered.disconnect(dispatch_uid="fastpath")
+    assert "latest_question_list" in contexts[0]
+    assert "view" not in contexts[0]
+
+
+def test_a_client_gone_mid_request_leaves_nothing_behind(app) -> None:
+    """A disconnect before the answer: no error, the thread is free again and
+    the next request is served."""
+
+    async def gone_then_back() -> tuple[int | None, int | None]:
+        gone = await get(app, "/polls/", disconnect=True)
+        return gone, await get(app, "/polls/")
+
+    gone, back = asyncio.run(gone_then_back())
+    assert gone in {None, 200}  # cancelled, or answered before the disconnect
+    assert back == 200
+    assert not any(app.threads._busy.values())
 
 
 def test_connections_that_must_not_outlive_a_request_are_closed_after_it(
@@ -159,9 +244,9 @@ def test_connections_that_must_not_outlive_a_request_are_closed_after_it(
 ) -> None:
     """With close_after (CONN_MAX_AGE 0, pools), the request's thread closes."""
     calls: list[str] = []
-    monkeypatch.setattr(polls.handlers, "reset_queries", lambda: None)
+    monkeypatch.setattr(polls.fastpath.threads, "reset_queries", lambda: None)
     monkeypatch.setattr(
-        polls.handlers, "close_old_connections", lambda: calls.append("close")
+        polls.fastpath.threads, "close_old_connections", lambda: calls.append("close")
     )
     threads = RequestThreads(1, close_after=True)
 
