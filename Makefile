@@ -102,7 +102,8 @@ unit-postgres: controller
 
 # `make bench` measures every server configuration, directly and through the
 # sandbox's nginx (so it deploys the sandbox first), tunes the deployed
-# default's settings, measures each page at 10, 10k and 1M questions and
+# default's settings, measures each page at 10, 10k and 1M questions, holds
+# 100 to 4,000 connections through nginx, and
 # profiles an index request under each server
 # (bench/README.md). QUICK=1 runs one short round that only checks the harness.
 $(VENV)/.bench: bench/requirements.txt | $(BIN)/ansible-playbook
@@ -119,6 +120,7 @@ bench: controller $(VENV)/.bench demo
 	   { systemctl disable --now nginx >/dev/null 2>&1 || true; })
 	python bench/run.py $(BENCH_OUT)
 	python bench/datasize.py $(BENCH_OUT)
+	python bench/load.py $(BENCH_OUT)
 	$(if $(QUICK),,python bench/run.py --tuning --workloads 'index,vote,io sync view,io async view')
 	python bench/profile.py $(BENCH_OUT)
 
