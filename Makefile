@@ -122,7 +122,7 @@ bench: controller $(VENV)/.bench demo
 	python bench/datasize.py $(BENCH_OUT)
 	python bench/load.py $(BENCH_OUT)
 	$(if $(QUICK),,python bench/run.py --tuning --workloads 'index,vote,io sync view,io async view')
-	python bench/profile.py $(BENCH_OUT)
+	python bench/cpu_profile.py $(BENCH_OUT)
 
 # `make drills` deploys the sandbox (the repository's release live), then
 # deploys a changed release, restarts and reloads the live instance twice

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Where the time of one index request goes, under each server.
 
-    bench/profile.py [--quick] [--duration S] [--only NAME,...]
+    bench/cpu_profile.py [--quick] [--duration S] [--only NAME,...]
 
 Starts each configuration of bench/run.py as the benchmark does (one worker,
 pinned to CPU 1), loads the index with wrk from CPU 0, and samples the server's
