@@ -22,9 +22,11 @@ import sys
 import tempfile
 from pathlib import Path
 
+import deployment  # bench/deployment.py
+
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results"
-URL = "https://127.0.0.1:8443/polls/"
+URL = deployment.sandbox_url() + "/polls/"
 LEVELS = (100, 1000, 4000)
 QUICK_LEVELS = (100, 1000)
 

@@ -48,6 +48,8 @@ from dataclasses import dataclass, field
 from http.cookiejar import CookieJar
 from pathlib import Path
 
+import deployment  # bench/deployment.py
+
 ROOT = Path(__file__).resolve().parents[1]
 PROJECT = ROOT / "polls"
 RESULTS = ROOT / "bench" / "results"
@@ -57,7 +59,7 @@ BENCH_DIR = Path(__file__).resolve().parent
 DEFAULT = "gunicorn UvicornWorker (asgi)"
 # Threads per process for gthread and for the ASGI request threads: the
 # deployed default (gunicorn_threads), so both kinds get the same.
-THREADS = 16
+THREADS = deployment.gunicorn_default("gunicorn_threads")
 
 
 @dataclass
@@ -145,8 +147,8 @@ def servers() -> list[Server]:
 
 
 # The deployed stack: the sandbox container of `make demo`.
-CONTAINER = "polls-sandbox"
-STACK_URL = "https://127.0.0.1:8443"
+CONTAINER = deployment.sandbox_container()
+STACK_URL = deployment.sandbox_url()
 # A drop-in for the template reaches both instances; only the running (live)
 # one is restarted.
 DROPIN = "/run/systemd/system/polls@.service.d/50-bench.conf"
