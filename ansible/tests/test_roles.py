@@ -43,3 +43,36 @@ def test_variables_carry_the_role_prefix(role: Path) -> None:
     defaults = yaml.safe_load((role / "defaults/main.yml").read_text()) or {}
     stray = [name for name in defaults if not name.startswith(f"{role.name}_")]
     assert not stray
+
+
+def test_a_value_outside_the_choices_is_refused(tmp_path: Path) -> None:
+    """ansible-core refuses a worker class the gunicorn role does not offer,
+    naming the choices (the check a role runs before its first task)."""
+    spec = ROOT / "roles/gunicorn/meta/argument_specs.yml"
+    playbook = tmp_path / "validate.yml"
+    playbook.write_text(
+        "- hosts: localhost\n"
+        "  gather_facts: false\n"
+        "  connection: local\n"
+        "  tasks:\n"
+        "    - name: Validate as the role would\n"
+        "      ansible.builtin.validate_argument_spec:\n"
+        "        argument_spec: >-\n"
+        f"          {{{{ (lookup('file', '{spec}') | from_yaml)"
+        ".argument_specs.main.options }}\n"
+        "        provided_arguments:\n"
+        "          gunicorn_worker_class: polls.workers.Bogus\n"
+    )
+    result = subprocess.run(
+        [
+            Path(sys.executable).parent / "ansible-playbook",
+            "-i",
+            "localhost,",
+            playbook,
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode != 0
+    assert "gunicorn_worker_class must be one of" in result.stdout, result.stdout
