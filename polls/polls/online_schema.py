@@ -13,23 +13,23 @@ from django.db import migrations
 class AddIndexOnline(migrations.AddIndex):
     """``AddIndex``, built concurrently on PostgreSQL."""
 
-    def database_forwards(self, app_label, schema_editor, from_state, to_state):
+    def _builder(self, schema_editor) -> migrations.AddIndex:
+        """The operation that builds the index on this database."""
         if schema_editor.connection.vendor == "postgresql":
             from django.contrib.postgres.operations import AddIndexConcurrently
 
-            operation = AddIndexConcurrently(self.model_name, self.index)
-            operation.database_forwards(app_label, schema_editor, from_state, to_state)
-        else:
-            super().database_forwards(app_label, schema_editor, from_state, to_state)
+            return AddIndexConcurrently(self.model_name, self.index)
+        return migrations.AddIndex(self.model_name, self.index)
+
+    def database_forwards(self, app_label, schema_editor, from_state, to_state):
+        self._builder(schema_editor).database_forwards(
+            app_label, schema_editor, from_state, to_state
+        )
 
     def database_backwards(self, app_label, schema_editor, from_state, to_state):
-        if schema_editor.connection.vendor == "postgresql":
-            from django.contrib.postgres.operations import AddIndexConcurrently
-
-            operation = AddIndexConcurrently(self.model_name, self.index)
-            operation.database_backwards(app_label, schema_editor, from_state, to_state)
-        else:
-            super().database_backwards(app_label, schema_editor, from_state, to_state)
+        self._builder(schema_editor).database_backwards(
+            app_label, schema_editor, from_state, to_state
+        )
 
     def describe(self) -> str:
         return super().describe() + " (concurrently on PostgreSQL)"
