@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
 import statistics
 import subprocess
@@ -26,6 +25,8 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+
+import run  # bench/run.py
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results"
@@ -144,22 +145,12 @@ def child(size: int, seconds: float) -> dict[str, dict[str, float]]:
 
 
 def environment(database: Path) -> dict[str, str]:
-    env = {
-        k: v for k, v in os.environ.items() if not k.startswith(("POLLS_", "DJANGO_"))
-    }
-    env.update(
+    """bench/run.py's production app, answering Django's test client's host."""
+    return run.app_env(
+        database,
         DJANGO_SETTINGS_MODULE="polls.settings",
-        POLLS_ENV="production",
-        POLLS_SECRET_KEY="bench-" + "x" * 60,
         POLLS_ALLOWED_HOSTS="testserver,127.0.0.1",
-        POLLS_SSL_REDIRECT="false",
-        POLLS_SQLITE_PATH=str(database),
-        POLLS_STATIC_ROOT=str(database.parent / "static"),
-        POLLS_LOG_LEVEL="WARNING",
-        # The app of this tree, whatever the venv has installed.
-        PYTHONPATH=str(ROOT / "polls"),
     )
-    return env
 
 
 def run_child(args: list[str], env: dict[str, str]) -> str:

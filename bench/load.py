@@ -23,6 +23,7 @@ import tempfile
 from pathlib import Path
 
 import deployment  # bench/deployment.py
+from run import to_ms  # bench/run.py
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results"
@@ -53,11 +54,6 @@ function done(summary, latency, requests)
   io.write(string.format("retry-after %d\\n", shed_with_retry))
 end
 """
-
-
-def to_ms(value: str) -> float:
-    number, unit = re.match(r"([0-9.]+)(us|ms|s)", value).groups()
-    return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
 
 
 def raise_open_files(wanted: int) -> None:

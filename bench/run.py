@@ -259,7 +259,9 @@ def cpu_split() -> tuple[list[str], list[str], str]:
     return [], [], "not pinned (fewer than 2 CPUs)"
 
 
-def bench_env(database: Path) -> dict[str, str]:
+def app_env(database: Path, **extra: str) -> dict[str, str]:
+    """This tree's app in production mode on ``database``, nothing inherited
+    from the caller's POLLS_, GUNICORN_ or DJANGO_ variables."""
     env = {
         k: v
         for k, v in os.environ.items()
@@ -273,12 +275,20 @@ def bench_env(database: Path) -> dict[str, str]:
         POLLS_SQLITE_PATH=str(database),
         POLLS_STATIC_ROOT=str(database.parent / "static"),
         POLLS_LOG_LEVEL="WARNING",
+        # The app of this tree, whatever the venv has installed.
+        PYTHONPATH=str(PROJECT),
+    )
+    env.update(extra)
+    return env
+
+
+def bench_env(database: Path) -> dict[str, str]:
+    return app_env(
+        database,
         POLLS_BENCH_VIEWS="true",
         POLLS_BENCH_DELAY_MS="20",
         GUNICORN_ACCESS_LOG="0",  # no server logs a line per request
-        PYTHONPATH=str(PROJECT),
     )
-    return env
 
 
 # The floor of the front end: nginx answering without any upstream.
