@@ -88,7 +88,7 @@ argument-specs: controller
 .PHONY: unit
 unit: controller
 	cd polls && pytest
-	pytest ansible/tests
+	pytest ansible/tests bench/tests
 	@$(MAKE) --no-print-directory unit-postgres
 
 # The same app tests against a real PostgreSQL server (psycopg 3), in a

@@ -28,7 +28,10 @@ import tempfile
 import time
 from pathlib import Path
 
-import run  # bench/run.py
+import catalogue
+import control
+import wrk
+from run import RESULTS
 
 # (part, path fragments); the innermost frame matching any fragment wins.
 PARTS = [
@@ -90,7 +93,7 @@ def parse_raw(path: Path) -> collections.Counter[str]:
 
 
 def profile(
-    server: run.Server,
+    server: catalogue.Server,
     env: dict[str, str],
     tmp: Path,
     seconds: int,
@@ -98,11 +101,11 @@ def profile(
 ) -> tuple[float, collections.Counter[str]]:
     server_pin, load_pin = pins
     raw = tmp / "profile.txt"
-    with run.serving(server, env, tmp, 1, server_pin) as (base, process):
-        run.wrk(load_pin, base + "/polls/", 1, 32, None)  # warm-up
+    with control.serving(server, env, tmp, 1, server_pin, "/polls/") as (base, process):
+        wrk.run(load_pin, base + "/polls/", 1, 32, None)  # warm-up
         spy = subprocess.Popen(
             [
-                str(run.BIN / "py-spy"),
+                str(catalogue.BIN / "py-spy"),
                 *("record", "--pid", str(process.pid), "--subprocesses"),
                 *("--rate", "500", "--duration", str(seconds), "--gil"),
                 *("--format", "raw", "--output", str(raw), "--nonblocking"),
@@ -112,7 +115,7 @@ def profile(
             text=True,
         )
         time.sleep(0.5)  # py-spy attaches
-        result = run.wrk(load_pin, base + "/polls/", seconds, 32, None)
+        result = wrk.run(load_pin, base + "/polls/", seconds, 32, None)
         _, errors = spy.communicate(timeout=seconds + 30)
         if spy.returncode or not raw.exists():
             raise SystemExit(f"bench: py-spy failed on {server.name}: {errors}")
@@ -143,21 +146,19 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="1 s per server")
     parser.add_argument("--duration", type=int, default=8, help="seconds sampled")
     parser.add_argument("--only", default="", help="comma-separated server names")
-    parser.add_argument("--output", type=Path, default=run.RESULTS)
+    parser.add_argument("--output", type=Path, default=RESULTS)
     args = parser.parse_args()
     seconds = 1 if args.quick else args.duration
-    if not (run.BIN / "py-spy").exists() or not shutil.which("wrk"):
+    if not (catalogue.BIN / "py-spy").exists() or not shutil.which("wrk"):
         sys.exit("bench: py-spy and wrk are needed (make bench installs them)")
     # Every application configuration of bench/run.py (the floors have no Django).
-    chosen = [s for s in run.servers() if s.kind == "app"]
-    if args.only:
-        wanted = [n.strip() for n in args.only.split(",")]
-        chosen = [s for s in chosen if any(w in s.name for w in wanted)]
-    server_pin, load_pin, _ = run.cpu_split()
+    apps = [s for s in catalogue.servers() if s.kind == "app"]
+    chosen = catalogue.pick(apps, args.only)
+    server_pin, load_pin, _ = control.cpu_split()
     results = {}
     with tempfile.TemporaryDirectory(prefix="polls-profile-") as scratch:
         tmp = Path(scratch)
-        env = run.prepare(tmp)
+        env = control.prepare(tmp)
         for server in chosen:
             print(f"profile: {server.name}", flush=True)
             results[server.name] = profile(

@@ -26,7 +26,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import run  # bench/run.py
+import control  # bench/control.py
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results"
@@ -145,8 +145,8 @@ def child(size: int, seconds: float) -> dict[str, dict[str, float]]:
 
 
 def environment(database: Path) -> dict[str, str]:
-    """bench/run.py's production app, answering Django's test client's host."""
-    return run.app_env(
+    """bench/control.py's production app, answering Django's test client's host."""
+    return control.app_env(
         database,
         DJANGO_SETTINGS_MODULE="polls.settings",
         POLLS_ALLOWED_HOSTS="testserver,127.0.0.1",

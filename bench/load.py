@@ -23,7 +23,7 @@ import tempfile
 from pathlib import Path
 
 import deployment  # bench/deployment.py
-from run import to_ms  # bench/run.py
+import wrk  # bench/wrk.py
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results"
@@ -83,28 +83,21 @@ def run(connections: int, seconds: int, script: Path) -> dict[str, float]:
         int(status): int(count)
         for status, count in re.findall(r"^status (\d+) (\d+)$", output, re.M)
     }
-    sockets = re.search(
-        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output
-    )
-    connect, read, write, timeout = map(int, sockets.groups()) if sockets else (0,) * 4
     served = sum(n for s, n in statuses.items() if 200 <= s < 400)
     shed = statuses.get(503, 0)
     return {
         "connections": connections,
-        "rps": float(re.search(r"Requests/sec:\s+([0-9.]+)", output)[1]),
+        "rps": wrk.requests_per_second(output),
         "served": served,
         "shed": shed,
         "shed_with_retry_after": int(
             re.search(r"^retry-after (\d+)$", output, re.M)[1]
         ),
         "other_status": sum(statuses.values()) - served - shed,
-        "connect": connect,
-        "read": read,
-        "write": write,
-        "timeout": timeout,
-        "p50_ms": to_ms(re.search(r"\s50%\s+([0-9.]+\w+)", output)[1]),
-        "p99_ms": to_ms(re.search(r"\s99%\s+([0-9.]+\w+)", output)[1]),
-        "max_ms": to_ms(re.search(r"Latency\s+\S+\s+\S+\s+([0-9.]+\w+)", output)[1]),
+        **wrk.socket_errors(output),
+        "p50_ms": wrk.percentile_ms(output, 50),
+        "p99_ms": wrk.percentile_ms(output, 99),
+        "max_ms": wrk.max_latency_ms(output),
     }
 
 

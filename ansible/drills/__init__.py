@@ -11,3 +11,11 @@ Modules: ``sandbox`` (the container and its playbooks), ``variants`` (the
 changed and the broken release's sources), ``load`` (wrk and the voters),
 ``report`` (the table), ``__main__`` (the operations).
 """
+
+import sys
+from pathlib import Path
+
+# The sandbox's facts (bench/deployment.py: its container, its URL, from the
+# inventory) and wrk's output (bench/wrk.py) have one reader each, the
+# benchmark's; the drills import them from there.
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))

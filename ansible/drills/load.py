@@ -15,6 +15,8 @@ import time
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
+import wrk  # bench/wrk.py, see __init__
+
 from .sandbox import tls_context
 
 TOKEN = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
@@ -31,28 +33,16 @@ class GetLoad:
     detail: str = ""
 
 
-def _ms(text: str) -> float:
-    number, unit = re.fullmatch(r"([0-9.]+)(us|ms|s|m)", text).groups()
-    return float(number) * {"us": 0.001, "ms": 1, "s": 1000, "m": 60000}[unit]
-
-
 def parse_wrk(output: str) -> GetLoad:
     """Requests, failures (socket errors, non-2xx/3xx) and the worst latency."""
-    load = GetLoad()
-    if match := re.search(r"(\d+) requests in", output):
-        load.requests = int(match.group(1))
-    if match := re.search(r"Latency\s+\S+\s+\S+\s+(\S+)", output):
-        load.max_latency_ms = _ms(match.group(1))
-    errors = re.search(
-        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output
+    sockets = wrk.socket_errors(output)
+    load = GetLoad(
+        requests=wrk.requests(output),
+        failed=sum(sockets.values()) + wrk.non_2xx(output),
+        max_latency_ms=wrk.max_latency_ms(output),
     )
-    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
-    if errors:
-        load.failed += sum(int(count) for count in errors.groups())
-        load.detail = errors.group(0)
-    if non_2xx:
-        load.failed += int(non_2xx.group(1))
-        load.detail = (load.detail + "; " + non_2xx.group(0)).strip("; ")
+    if load.failed:
+        load.detail = f"socket errors {sockets}; non-2xx or 3xx {wrk.non_2xx(output)}"
     return load
 
 

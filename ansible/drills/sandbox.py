@@ -6,9 +6,11 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+import deployment  # bench/deployment.py, see __init__
+
 ROOT = Path(__file__).resolve().parents[2]
-CONTAINER = "polls-sandbox"
-BASE_URL = "https://127.0.0.1:8443"
+CONTAINER = deployment.sandbox_container()
+BASE_URL = deployment.sandbox_url()
 
 
 def tls_context() -> ssl.SSLContext:
