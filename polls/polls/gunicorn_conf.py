@@ -4,30 +4,34 @@ Load it with ``gunicorn -c python:polls.gunicorn_conf``; ``gunicorn.conf.py``
 beside ``manage.py`` imports it, so ``cd polls && gunicorn polls.wsgi`` uses it
 too. Options given on the command line win over these.
 
-    GUNICORN_APP              the application when none is on the command line
-                              (polls.asgi or polls.wsgi)
-    GUNICORN_WORKER_CLASS     worker class (default sync; polls.workers.UvicornWorker,
-                              asgi, gthread)
-    GUNICORN_BIND             where to listen when systemd passes no socket
-                              (default 127.0.0.1:8000)
-    GUNICORN_WORKERS          worker processes (default one per CPU, as the
-                              benchmark chose)
-    GUNICORN_THREADS          threads per worker for gthread (default 1)
-    GUNICORN_TIMEOUT          seconds before a silent worker is killed (30)
-    GUNICORN_GRACEFUL_TIMEOUT seconds a worker gets to finish on stop (30)
-    GUNICORN_KEEPALIVE        seconds to hold an idle keep-alive connection (5)
-    GUNICORN_BACKLOG          listen backlog (2048)
-    GUNICORN_MAX_REQUESTS     recycle a worker after this many requests (0: never)
-    GUNICORN_LOG_LEVEL        gunicorn's log level (info)
-    GUNICORN_ACCESS_LOG       1 to log each request to stdout (default 1)
-    GUNICORN_CONTROL_SOCKET   path of gunicorn's control socket; empty: none
+Each variable sets one gunicorn setting; an unset one leaves gunicorn's own
+default (https://docs.gunicorn.org/en/stable/settings.html), so no default is
+restated here. The deployment's values are the gunicorn role's
+(roles/gunicorn/defaults/main.yml), which its unit sets in these variables.
+
+    GUNICORN_APP              wsgi_app: the application when none is on the
+                              command line (polls.asgi or polls.wsgi)
+    GUNICORN_WORKER_CLASS     worker_class (polls.workers.UvicornWorker, asgi,
+                              gthread, sync)
+    GUNICORN_BIND             bind, when systemd passes no socket
+    GUNICORN_WORKERS          workers
+    GUNICORN_THREADS          threads (gthread)
+    GUNICORN_TIMEOUT          timeout: seconds before a silent worker is killed
+    GUNICORN_GRACEFUL_TIMEOUT graceful_timeout: seconds a worker gets to finish
+    GUNICORN_KEEPALIVE        keepalive: seconds an idle connection stays open
+    GUNICORN_BACKLOG          backlog
+    GUNICORN_MAX_REQUESTS     max_requests: recycle a worker after this many
+                              requests (with a jitter of a tenth)
+    GUNICORN_LOG_LEVEL        loglevel
+    GUNICORN_ACCESS_LOG       true: one line per request to stdout (the journal)
+    GUNICORN_CONTROL_SOCKET   control_socket; unset or empty: none
+    GUNICORN_FORWARDED_ALLOW_IPS  forwarded_allow_ips and proxy_allow_ips
 
 With systemd socket activation (``LISTEN_FDS`` set), gunicorn serves the
 sockets systemd hands it and ignores ``bind``.
 """
 
 import ctypes
-import multiprocessing
 import os
 import signal
 import sys
@@ -35,38 +39,62 @@ import sys
 from polls import environ
 
 LOG_LEVELS = {"debug", "info", "warning", "error", "critical"}
+TEXTS = {
+    "wsgi_app": "GUNICORN_APP",
+    "worker_class": "GUNICORN_WORKER_CLASS",
+    "bind": "GUNICORN_BIND",
+    "forwarded_allow_ips": "GUNICORN_FORWARDED_ALLOW_IPS",
+    "proxy_allow_ips": "GUNICORN_FORWARDED_ALLOW_IPS",
+}
+INTEGERS = {  # setting: (variable, minimum)
+    "workers": ("GUNICORN_WORKERS", 1),
+    "threads": ("GUNICORN_THREADS", 1),
+    "timeout": ("GUNICORN_TIMEOUT", 0),
+    "graceful_timeout": ("GUNICORN_GRACEFUL_TIMEOUT", 0),
+    "keepalive": ("GUNICORN_KEEPALIVE", 0),
+    "backlog": ("GUNICORN_BACKLOG", 1),
+    "max_requests": ("GUNICORN_MAX_REQUESTS", 0),
+}
 
 
-# A bad value stops the master in one line naming the variable.
-try:
-    wsgi_app = environ.text("GUNICORN_APP") or None
-    worker_class = environ.text("GUNICORN_WORKER_CLASS", "sync")
-    bind = [environ.text("GUNICORN_BIND", "127.0.0.1:8000")]
-    workers = environ.integer("GUNICORN_WORKERS", multiprocessing.cpu_count(), 1)
-    threads = environ.integer("GUNICORN_THREADS", 1, minimum=1)
-    timeout = environ.integer("GUNICORN_TIMEOUT", 30, minimum=0)
-    graceful_timeout = environ.integer("GUNICORN_GRACEFUL_TIMEOUT", 30, minimum=0)
-    keepalive = environ.integer("GUNICORN_KEEPALIVE", 5, minimum=0)
-    backlog = environ.integer("GUNICORN_BACKLOG", 2048, minimum=1)
-    max_requests = environ.integer("GUNICORN_MAX_REQUESTS", 0, minimum=0)
-    max_requests_jitter = max_requests // 10
-
-    # journald-friendly: errors to stderr, one access line per request to stdout.
-    loglevel = environ.choice("GUNICORN_LOG_LEVEL", "info", LOG_LEVELS)
-    errorlog = "-"
-    accesslog = "-" if environ.boolean("GUNICORN_ACCESS_LOG", True) else None
-    access_log_format = '%({x-forwarded-for}i)s "%(r)s" %(s)s %(b)s %(M)sms'
-
+def from_environment(env: environ.Environ = os.environ) -> dict[str, object]:
+    """The gunicorn settings the set ``GUNICORN_*`` variables ask for."""
+    settings: dict[str, object] = {
+        setting: environ.text(variable, environ=env)
+        for setting, variable in TEXTS.items()
+        if environ.text(variable, environ=env)
+    }
+    for setting, (variable, minimum) in INTEGERS.items():
+        if environ.text(variable, environ=env):
+            settings[setting] = environ.integer(variable, 0, minimum, env)
+    if "max_requests" in settings:
+        settings["max_requests_jitter"] = settings["max_requests"] // 10
+    if environ.text("GUNICORN_LOG_LEVEL", environ=env):
+        settings["loglevel"] = environ.choice("GUNICORN_LOG_LEVEL", "", LOG_LEVELS, env)
+    if environ.boolean("GUNICORN_ACCESS_LOG", False, env):
+        settings["accesslog"] = "-"
     # gunicorn >= 25 opens a control socket by default; keep it where the
     # service may write (its RuntimeDirectory) or switch it off.
-    control_socket = environ.text("GUNICORN_CONTROL_SOCKET") or None
-    control_socket_disable = control_socket is None
+    control_socket = environ.text("GUNICORN_CONTROL_SOCKET", environ=env)
+    if control_socket:
+        settings["control_socket"] = control_socket
+    else:
+        settings["control_socket_disable"] = True
+    return settings
 
-    # nginx talks to us over a unix socket and sets X-Forwarded-*.
-    forwarded_allow_ips = environ.text("GUNICORN_FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
-    proxy_allow_ips = forwarded_allow_ips
+
+# journald-friendly: errors to stderr, access lines (when on) to stdout, each
+# with the client nginx saw.
+errorlog = "-"
+access_log_format = '%({x-forwarded-for}i)s "%(r)s" %(s)s %(b)s %(M)sms'
+
+# gunicorn reads this module's names: the settings from the environment join
+# them. A bad value stops the master in one line naming the variable.
+try:
+    SETTINGS = from_environment()
 except environ.InvalidVariable as exc:
     sys.exit(f"polls: {exc}")
+globals().update(SETTINGS)
 
 
 PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
@@ -94,10 +122,9 @@ def on_starting(server: object) -> None:
     from polls import require_valid_settings
 
     require_valid_settings()
-    if worker_class.startswith("polls.workers."):
-        from polls.workers import uvicorn_options
+    from polls.workers import require_valid_options
 
-        try:
-            uvicorn_options()
-        except environ.InvalidVariable as exc:
-            sys.exit(f"polls: {exc}")
+    try:
+        require_valid_options(str(SETTINGS.get("worker_class", "")))
+    except environ.InvalidVariable as exc:
+        sys.exit(f"polls: {exc}")

@@ -55,6 +55,13 @@ def uvicorn_options(env: environ.Environ = os.environ) -> dict[str, str]:
     }
 
 
+def require_valid_options(worker_class: str) -> None:
+    """Raise InvalidVariable for a bad ``POLLS_UVICORN_*`` variable, when
+    ``worker_class`` is one of this module's (gunicorn's master and preflight)."""
+    if worker_class.startswith(__name__ + "."):
+        uvicorn_options()
+
+
 class DrainingMixin:
     """Shut a connection down without racing the client's next request.
 

@@ -157,3 +157,39 @@ def test_gunicorn_refuses_a_bad_variable_in_one_line(tmp_path: Path) -> None:
     assert result.stderr.strip().splitlines()[-1] == (
         "polls: GUNICORN_WORKERS must be an integer, not 'many'"
     )
+
+
+def test_gunicorn_keeps_its_own_defaults_for_what_is_not_set() -> None:
+    """gunicorn_conf restates no default: an unset variable sets nothing."""
+    from polls.gunicorn_conf import from_environment
+
+    assert from_environment({}) == {"control_socket_disable": True}
+    settings = from_environment(
+        {
+            "GUNICORN_WORKER_CLASS": "gthread",
+            "GUNICORN_THREADS": "8",
+            "GUNICORN_MAX_REQUESTS": "1000",
+            "GUNICORN_ACCESS_LOG": "true",
+            "GUNICORN_CONTROL_SOCKET": "/run/polls-blue/gunicorn.ctl",
+        }
+    )
+    assert settings == {
+        "worker_class": "gthread",
+        "threads": 8,
+        "max_requests": 1000,
+        "max_requests_jitter": 100,
+        "accesslog": "-",
+        "control_socket": "/run/polls-blue/gunicorn.ctl",
+    }
+
+
+def test_every_gunicorn_variable_names_a_gunicorn_setting() -> None:
+    """A renamed or removed gunicorn setting fails here, not silently in service."""
+    from gunicorn.config import KNOWN_SETTINGS
+
+    from polls.gunicorn_conf import INTEGERS, TEXTS
+
+    known = {setting.name for setting in KNOWN_SETTINGS}
+    extra = {"accesslog", "loglevel", "control_socket", "control_socket_disable"}
+    extra |= {"max_requests_jitter", "errorlog", "access_log_format"}
+    assert {*TEXTS, *INTEGERS, *extra} <= known

@@ -58,12 +58,11 @@ class Command(BaseCommand):
                 f"cannot load worker class {worker_class}: {cause}"
             ) from exc
         loaded.append(f"worker {worker.__module__}.{worker.__qualname__}")
-        if worker_class.startswith("polls.workers."):
-            from polls.environ import InvalidVariable
-            from polls.workers import uvicorn_options
+        from polls.environ import InvalidVariable
+        from polls.workers import require_valid_options
 
-            try:
-                uvicorn_options()
-            except InvalidVariable as exc:
-                raise CommandError(str(exc)) from exc
+        try:
+            require_valid_options(worker_class)
+        except InvalidVariable as exc:
+            raise CommandError(str(exc)) from exc
         self.stdout.write("preflight: imported " + ", ".join(loaded))
