@@ -121,7 +121,7 @@ bench: controller $(VENV)/.bench demo
 	python bench/run.py $(BENCH_OUT)
 	python bench/datasize.py $(BENCH_OUT)
 	python bench/load.py $(BENCH_OUT)
-	$(if $(QUICK),,python bench/run.py --tuning --workloads 'index,vote,io sync view,io async view')
+	$(if $(QUICK),,python bench/run.py --tuning --rounds 3 --workloads 'index,vote,io sync view,io async view')
 	python bench/cpu_profile.py $(BENCH_OUT)
 
 # `make drills` deploys the sandbox (the repository's release live), then

@@ -96,9 +96,18 @@ def summarise(rows: list[dict], limits: set[str]) -> list[dict]:
     return summary
 
 
-def parity(rows: list[dict], wsgi: set[str]) -> list[dict]:
-    """For each goal: the deployed default over the fastest WSGI configuration of
-    each round (paired), the median and spread over the rounds."""
+def parity(rows: list[dict], against: dict[str, set[str]]) -> list[dict]:
+    """For each goal and each set of WSGI configurations: the deployed default
+    over the fastest of the set in each round (paired), the median and spread
+    over the rounds."""
+    return [
+        {**result, "against": name}
+        for name, wsgi in against.items()
+        for result in parity_with(rows, wsgi)
+    ]
+
+
+def parity_with(rows: list[dict], wsgi: set[str]) -> list[dict]:
     results = []
     for goal in GOALS:
         ratios, fastest, deployed = [], Counter(), []
@@ -166,14 +175,15 @@ def markdown(
             f"The deployed default ({DEFAULT}) over the fastest WSGI configuration "
             "of each round:",
             "",
-            "| via | workload | deployed req/s | fastest WSGI (rounds) "
+            "| against | via | workload | deployed req/s | fastest WSGI (rounds) "
             "| ratio (median) | spread | goal | met |",
-            "| --- | --- | ---: | --- | ---: | ---: | ---: | --- |",
+            "| --- | --- | --- | ---: | --- | ---: | ---: | ---: | --- |",
         ]
         for g in goals:
             goal = g["goal"]
             lines.append(
-                f"| {goal.via} | {goal.workload} | {g['deployed_rps']:.0f} "
+                f"| {g['against']} | {goal.via} | {goal.workload} "
+                f"| {g['deployed_rps']:.0f} "
                 f"| {g['fastest']} | {g['ratio']:.2f} "
                 f"| {g['ratio_min']:.2f}-{g['ratio_max']:.2f} "
                 f"| {goal.at_least:g}x | {'yes' if g['met'] else 'no'} |"

@@ -48,13 +48,14 @@ def test_parity_takes_the_fastest_wsgi_configuration_of_each_round():
     ]
     (index,) = [
         g
-        for g in report.parity(rows, wsgi={"W1", "W2", "W3 errors"})
+        for g in report.parity(rows, {"all": {"W1", "W2", "W3 errors"}})
         if g["goal"].workload == "index" and g["goal"].via == "direct"
     ]
     assert index["ratio"] == pytest.approx(0.925)
     assert (index["ratio_min"], index["ratio_max"]) == pytest.approx((0.9, 0.95))
     assert "W1, index (1/2)" in index["fastest"]
     assert index["met"] is True
+    assert index["against"] == "all"
 
 
 def test_the_io_goal_compares_with_the_sync_view_under_wsgi():
@@ -65,7 +66,7 @@ def test_the_io_goal_compares_with_the_sync_view_under_wsgi():
     ]
     (io,) = [
         g
-        for g in report.parity(rows, wsgi={"W"})
+        for g in report.parity(rows, {"all": {"W"}})
         if g["goal"].workload == "io async view"
     ]
     assert io["ratio"] == pytest.approx(800 / 300)

@@ -166,6 +166,27 @@ def test_asend_skips_only_the_receivers_it_is_told() -> None:
     assert sorted(calls) == ["kept", "kept async"]
 
 
+def test_asend_with_every_receiver_skipped_schedules_nothing() -> None:
+    from django.dispatch import Signal
+
+    signal, calls = Signal(), []
+
+    def skipped(**kwargs: Any) -> None:
+        calls.append("skipped")
+
+    signal.connect(skipped)
+
+    async def send() -> int:
+        before = len(asyncio.all_tasks())
+        pending = asyncio.ensure_future(upstream.asend(signal, {skipped}, sender=None))
+        await asyncio.sleep(0)  # asend ran to its end in this one step
+        assert pending.done()
+        return len(asyncio.all_tasks()) - before
+
+    assert asyncio.run(send()) == 0
+    assert calls == []
+
+
 def test_a_lent_thread_is_what_sync_to_async_uses() -> None:
     """Pins the asgiref behaviour RequestThreads relies on."""
     threads = RequestThreads(1)
