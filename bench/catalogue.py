@@ -78,10 +78,13 @@ def servers() -> list[Server]:
         ]
 
     def granian(interface: str, app: str) -> list[str]:
+        # A WSGI app's requests run on granian's blocking threads: as many as
+        # every other threaded configuration gets (its default is far more).
+        threads = ["--blocking-threads", str(THREADS)] if interface == "wsgi" else []
         return [
             str(BIN / "granian"),
             *("--interface", interface, "--port", "{port}"),
-            *("--workers", "{workers}", "--no-ws", app),
+            *("--workers", "{workers}", *threads, "--no-ws", app),
         ]
 
     nothing = "no database"
