@@ -31,7 +31,7 @@ from pathlib import Path
 import catalogue
 import control
 import wrk
-from run import RESULTS
+from report import RESULTS
 
 # (part, path fragments); the innermost frame matching any fragment wins.
 PARTS = [

@@ -32,9 +32,8 @@ from pathlib import Path
 from typing import Any
 
 import control  # bench/control.py
+import report  # bench/report.py
 
-ROOT = Path(__file__).resolve().parents[1]
-RESULTS = ROOT / "bench" / "results"
 SIZES = (10, 10_000, 1_000_000)
 QUICK_SIZES = (10, 1_000)
 CHOICES = 10
@@ -164,7 +163,7 @@ def run_child(args: list[str], env: dict[str, str]) -> str:
     result = subprocess.run(
         [sys.executable, __file__, *args],
         env=env,
-        cwd=ROOT / "polls",
+        cwd=control.PROJECT,
         capture_output=True,
         text=True,
         check=False,
@@ -188,7 +187,7 @@ def measure(
             filled = time.monotonic() - began
             print(f"datasize: {size:,} questions filled in {filled:.0f} s", flush=True)
         for round_ in range(rounds):
-            order = sizes[round_ % len(sizes) :] + sizes[: round_ % len(sizes)]
+            order = report.rotated(list(sizes), round_)
             print(f"datasize: round {round_ + 1}/{rounds}", flush=True)
             measured.append(
                 {
@@ -263,7 +262,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="10 and 1k questions")
     parser.add_argument("--seconds", type=float, default=1.0, help="per page")
     parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--output", type=Path, default=RESULTS)
+    parser.add_argument("--output", type=Path, default=report.RESULTS)
     parser.add_argument("--fill", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--measure", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -285,14 +284,14 @@ def main() -> None:
     if args.quick:
         args.seconds, args.rounds = 0.3, 1
     results = summarise(measure(sizes, args.seconds, args.rounds))
-    report = table(results)
-    print(report)
+    text = table(results)
+    print(text)
     args.output.mkdir(parents=True, exist_ok=True)
     (args.output / "datasize.md").write_text(
         "Median ms of one request, in-process (Django test client, SQLite),"
         f" {CHOICES} choices per question, over {args.rounds} rounds; ratio to"
         f" {sizes[0]:,} questions in the same round, median over the rounds.\n\n"
-        + report
+        + text
         + "\n"
     )
     failing = over_goal(results)

@@ -23,10 +23,9 @@ import tempfile
 from pathlib import Path
 
 import deployment  # bench/deployment.py
+import report  # bench/report.py
 import wrk  # bench/wrk.py
 
-ROOT = Path(__file__).resolve().parents[1]
-RESULTS = ROOT / "bench" / "results"
 URL = deployment.sandbox_url() + "/polls/"
 LEVELS = (100, 1000, 4000)
 QUICK_LEVELS = (100, 1000)
@@ -140,7 +139,7 @@ def main() -> None:
         default="",
         help="comma-separated levels (default 100,1000,4000)",
     )
-    parser.add_argument("--output", type=Path, default=RESULTS)
+    parser.add_argument("--output", type=Path, default=report.RESULTS)
     args = parser.parse_args()
 
     levels = (
@@ -157,12 +156,12 @@ def main() -> None:
         for connections in levels:
             rows.append(run(connections, seconds, script))
             print(table(rows[-1:]).splitlines()[-1], flush=True)
-    report = table(rows)
-    print(report)
+    text = table(rows)
+    print(text)
     args.output.mkdir(parents=True, exist_ok=True)
     (args.output / "load.md").write_text(
         f"wrk -t2 through the sandbox's nginx (TLS), GET /polls/, {seconds} s per"
-        " level, keep-alive connections.\n\n" + report + "\n"
+        " level, keep-alive connections.\n\n" + text + "\n"
     )
     failed = [row for row in rows if failures(row)]
     if failed:

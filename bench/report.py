@@ -18,7 +18,18 @@ from pathlib import Path
 
 from catalogue import DEFAULT, LIMIT_WORKLOAD, WORKLOADS, Server
 
+# Where every script of the benchmark writes its tables, by default.
+RESULTS = Path(__file__).resolve().parent / "results"
 VIAS = ["direct", "nginx TLS"]
+
+
+def rotated(items: list, by: int) -> list:
+    """``items`` starting at position ``by``: each round in another order, so no
+    configuration or size always runs first or last in its round."""
+    if not items:
+        return items
+    by %= len(items)
+    return items[by:] + items[:by]
 
 
 @dataclass(frozen=True)

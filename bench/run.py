@@ -54,9 +54,6 @@ import report
 import wrk
 from catalogue import DEFAULT, LIMIT_WORKLOAD, WORKLOADS, Server, Workload
 
-ROOT = Path(__file__).resolve().parents[1]
-RESULTS = ROOT / "bench" / "results"
-
 
 def vote_script(tmp: Path, base: str) -> Path:
     """A wrk script that posts votes with a real CSRF token and cookie."""
@@ -103,14 +100,6 @@ def measure(
     return {"via": via, "server": server.name, "workload": workload.name, **result}
 
 
-def rotated(items: list, by: int) -> list:
-    """``items`` starting at position ``by``: each round in another order."""
-    if not items:
-        return items
-    by %= len(items)
-    return items[by:] + items[:by]
-
-
 def run_direct(
     chosen: list[Server],
     env: dict[str, str],
@@ -136,7 +125,7 @@ def run_direct(
         for round_ in range(1, args.rounds + 1):
             print(f"round {round_}/{args.rounds}: direct", flush=True)
             for workload in workloads:
-                for server in rotated(apps, round_):
+                for server in report.rotated(apps, round_):
                     base = bases[server.name]
                     row = measure(server, "direct", base, workload, tmp, args, load_pin)
                     record(round_, row)
@@ -159,7 +148,7 @@ def run_stack(
     base = control.STACK_URL
     workloads = [w for w in WORKLOADS if w.name in args.workloads]
     for round_ in range(1, args.rounds + 1):
-        for server in rotated(stacked, round_):
+        for server in report.rotated(stacked, round_):
             print(
                 f"round {round_}/{args.rounds}: {server.name} via nginx TLS", flush=True
             )
@@ -186,7 +175,7 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=1, help="seconds, discarded")
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--only", default="", help="comma-separated server names")
-    parser.add_argument("--output", type=Path, default=RESULTS)
+    parser.add_argument("--output", type=Path, default=report.RESULTS)
     parser.add_argument(
         "--no-stack", action="store_true", help="skip the sandbox (direct only)"
     )

@@ -35,14 +35,14 @@ class GetLoad:
 
 def parse_wrk(output: str) -> GetLoad:
     """Requests, failures (socket errors, non-2xx/3xx) and the worst latency."""
-    sockets = wrk.socket_errors(output)
+    sockets, non_2xx = wrk.socket_errors(output), wrk.non_2xx(output)
     load = GetLoad(
         requests=wrk.requests(output),
-        failed=sum(sockets.values()) + wrk.non_2xx(output),
+        failed=sum(sockets.values()) + non_2xx,
         max_latency_ms=wrk.max_latency_ms(output),
     )
     if load.failed:
-        load.detail = f"socket errors {sockets}; non-2xx or 3xx {wrk.non_2xx(output)}"
+        load.detail = f"socket errors {sockets}; non-2xx or 3xx {non_2xx}"
     return load
 
 

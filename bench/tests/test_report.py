@@ -70,3 +70,9 @@ def test_the_io_goal_compares_with_the_sync_view_under_wsgi():
         if g["goal"].workload == "io async view"
     ]
     assert io["ratio"] == pytest.approx(800 / 300)
+
+
+def test_each_round_starts_elsewhere():
+    assert report.rotated([1, 2, 3], 1) == [2, 3, 1]
+    assert report.rotated([1, 2, 3], 3) == [1, 2, 3]
+    assert report.rotated([], 2) == []

@@ -60,9 +60,9 @@ INTEGERS = {  # setting: (variable, minimum)
 def from_environment(env: environ.Environ = os.environ) -> dict[str, object]:
     """The gunicorn settings the set ``GUNICORN_*`` variables ask for."""
     settings: dict[str, object] = {
-        setting: environ.text(variable, environ=env)
+        setting: value
         for setting, variable in TEXTS.items()
-        if environ.text(variable, environ=env)
+        if (value := environ.text(variable, environ=env))
     }
     for setting, (variable, minimum) in INTEGERS.items():
         if environ.text(variable, environ=env):
