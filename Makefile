@@ -135,6 +135,9 @@ drills: controller demo
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null)
 	cd ansible && python -m drills
 
+# default: the whole stack on one host, Debian 12 and 13 side by side;
+# cluster: a PostgreSQL host and two web hosts, reached over SSH.
 .PHONY: molecule
 molecule: images
 	molecule test --scenario-name default
+	molecule test --scenario-name cluster
