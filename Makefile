@@ -11,8 +11,9 @@ export CONTAINERS_CONF := $(CURDIR)/molecule/containers$(CGROUP_HYBRID).conf
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export TIMINGS_FILE := $(CURDIR)/.cache/timings.txt
 # Debian packages the controller needs: podman (runc runtime), debootstrap
-# for the base images, and what the venv and the checks use.
-APT_PACKAGES := podman runc debootstrap python3-venv git curl
+# for the base images, the SSH client that reaches the hosts, and what the
+# venv and the checks use.
+APT_PACKAGES := podman runc debootstrap python3-venv git curl openssh-client
 TIMED := ansible/bin/timed
 ROLES := $(wildcard roles/*)
 
@@ -26,7 +27,7 @@ help:
 	@echo "make lint | unit | molecule | images | argument-specs"
 
 # ------------------------------------------------------------ controller ---
-.cache/apt.stamp:
+.cache/apt.stamp: Makefile
 	@mkdir -p .cache
 	@if ! dpkg -s $(APT_PACKAGES) >/dev/null 2>&1; then \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(APT_PACKAGES) >/dev/null; \
@@ -134,6 +135,9 @@ drills: controller demo
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null)
 	cd ansible && python -m drills
 
+# default: the whole stack on one host, Debian 12 and 13 side by side;
+# cluster: a PostgreSQL host and two web hosts, reached over SSH.
 .PHONY: molecule
 molecule: images
 	molecule test --scenario-name default
+	molecule test --scenario-name cluster

@@ -26,6 +26,8 @@ DEFAULT = "gunicorn UvicornWorker (asgi)"
 # uvicorn warns that its own WSGI adapter is deprecated; the gunicorn role
 # does not offer it. It stays measured: it was the fastest WSGI configuration.
 UVICORN_WSGI = "uvicorn's WSGI adapter is deprecated upstream"
+# The ASGI request threads: as many as gthread's.
+ASGI_THREADS = {"POLLS_ASGI_THREADS": str(THREADS)}
 
 
 @dataclass
@@ -64,9 +66,76 @@ WORKLOADS = [
 LIMIT_WORKLOAD = "hello"
 
 
+@dataclass
+class Gunicorn:
+    """A gunicorn configuration as the variables the gunicorn role's unit sets
+    (polls/gunicorn_conf.py reads them): the same for a server started here
+    and for the sandbox's live instance."""
+
+    name: str
+    app: str
+    worker_class: str
+    interface: str = "asgi"
+    extra: dict[str, str] = field(default_factory=dict)
+    deprecated: str = ""
+
+    def variables(self) -> dict[str, str]:
+        return {
+            "GUNICORN_APP": self.app,
+            "GUNICORN_WORKER_CLASS": self.worker_class,
+            **self.extra,
+        }
+
+
+# The configurations the deployment offers (gunicorn_worker_class), measured
+# directly and through the stack.
+GUNICORN = [
+    Gunicorn("gunicorn sync (wsgi)", "polls.wsgi", "sync", "wsgi"),
+    Gunicorn(
+        f"gunicorn gthread x{THREADS} (wsgi)",
+        "polls.wsgi",
+        "gthread",
+        "wsgi",
+        {"GUNICORN_THREADS": str(THREADS)},
+    ),
+    Gunicorn(DEFAULT, "polls.asgi", UVICORN_WORKER, extra=ASGI_THREADS),
+    # uvicorn's "auto" takes Django's WSGIHandler for ASGI 2 and answers 500
+    # to everything; the project's worker can say it is WSGI.
+    Gunicorn(
+        "gunicorn UvicornWorker (wsgi)",
+        "polls.wsgi",
+        UVICORN_WORKER,
+        "wsgi",
+        {"POLLS_UVICORN_INTERFACE": "wsgi"},
+        deprecated=UVICORN_WSGI,
+    ),
+    Gunicorn("gunicorn asgi worker (asgi)", "polls.asgi", "asgi", extra=ASGI_THREADS),
+]
+# Where the ASGI path started: Django's own handler, middleware and class
+# views, a thread and a database connection per request (direct only).
+STOCK_DJANGO = Gunicorn(
+    "gunicorn UvicornWorker, stock Django handler (asgi)",
+    "django.core.asgi:get_asgi_application()",
+    UVICORN_WORKER,
+    extra={"DJANGO_SETTINGS_MODULE": "polls.settings", "POLLS_DB_CONN_MAX_AGE": "0"},
+)
+
+
 def servers() -> list[Server]:
+    # Run in polls/, gunicorn reads polls/gunicorn.conf.py (the deployment's
+    # polls.gunicorn_conf) and so the variables of a Gunicorn configuration.
     gunicorn = [str(BIN / "gunicorn"), "--bind", "127.0.0.1:{port}"]
     gunicorn += ["--workers", "{workers}", "--no-control-socket"]
+
+    def started_here(config: Gunicorn, **extra: str) -> Server:
+        return Server(
+            config.name,
+            gunicorn,
+            interface=config.interface,
+            env=config.variables(),
+            deprecated=config.deprecated,
+            **extra,
+        )
 
     def uvicorn(app: str, *extra: str) -> list[str]:
         return [
@@ -89,39 +158,8 @@ def servers() -> list[Server]:
 
     nothing = "no database"
     return [
-        Server("gunicorn sync (wsgi)", [*gunicorn, "polls.wsgi"], interface="wsgi"),
-        Server(
-            f"gunicorn gthread x{THREADS} (wsgi)",
-            [*gunicorn, "-k", "gthread", "--threads", str(THREADS), "polls.wsgi"],
-            interface="wsgi",
-        ),
-        Server(DEFAULT, [*gunicorn, "-k", UVICORN_WORKER, "polls.asgi"]),
-        # uvicorn's "auto" takes Django's WSGIHandler for ASGI 2 and answers
-        # 500 to everything; the project's worker can say it is WSGI.
-        Server(
-            "gunicorn UvicornWorker (wsgi)",
-            [*gunicorn, "-k", UVICORN_WORKER, "polls.wsgi"],
-            interface="wsgi",
-            env={"POLLS_UVICORN_INTERFACE": "wsgi"},
-            deprecated=UVICORN_WSGI,
-        ),
-        Server("gunicorn asgi worker (asgi)", [*gunicorn, "-k", "asgi", "polls.asgi"]),
-        # Where the ASGI path started: Django's own handler, middleware and
-        # class views, a thread and a database connection per request.
-        Server(
-            "gunicorn UvicornWorker, stock Django handler (asgi)",
-            [
-                *gunicorn,
-                "-k",
-                UVICORN_WORKER,
-                "django.core.asgi:get_asgi_application()",
-            ],
-            env={
-                "DJANGO_SETTINGS_MODULE": "polls.settings",
-                "POLLS_DB_CONN_MAX_AGE": "0",
-            },
-            persistent_db="no, one per request",
-        ),
+        *(started_here(config) for config in GUNICORN),
+        started_here(STOCK_DJANGO, persistent_db="no, one per request"),
         Server("uvicorn (asgi)", uvicorn("polls.asgi:application")),
         Server(
             "granian (wsgi)",
@@ -168,38 +206,16 @@ STACK_COMMON = {
 def stack_servers() -> list[Server]:
     """The gunicorn configurations the deployment offers (gunicorn_worker_class)."""
 
-    def gunicorn(app: str, worker_class: str, **extra: str) -> dict[str, str]:
-        return {"GUNICORN_APP": app, "GUNICORN_WORKER_CLASS": worker_class, **extra}
-
     return [
-        Server(
-            "gunicorn sync (wsgi)",
-            [],
-            interface="wsgi",
-            env=gunicorn("polls.wsgi", "sync"),
-        ),
-        Server(
-            f"gunicorn gthread x{THREADS} (wsgi)",
-            [],
-            interface="wsgi",
-            env=gunicorn("polls.wsgi", "gthread", GUNICORN_THREADS=str(THREADS)),
-        ),
-        Server(
-            DEFAULT,
-            [],
-            env=gunicorn("polls.asgi", UVICORN_WORKER, POLLS_ASGI_THREADS=str(THREADS)),
-        ),
-        Server(
-            "gunicorn UvicornWorker (wsgi)",
-            [],
-            interface="wsgi",
-            env=gunicorn("polls.wsgi", UVICORN_WORKER, POLLS_UVICORN_INTERFACE="wsgi"),
-            deprecated=UVICORN_WSGI,
-        ),
-        Server(
-            "gunicorn asgi worker (asgi)",
-            [],
-            env=gunicorn("polls.asgi", "asgi", POLLS_ASGI_THREADS=str(THREADS)),
+        *(
+            Server(
+                config.name,
+                [],
+                interface=config.interface,
+                env=config.variables(),
+                deprecated=config.deprecated,
+            )
+            for config in GUNICORN
         ),
         Server(
             "limit: nginx TLS static file",

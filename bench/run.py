@@ -51,6 +51,7 @@ from pathlib import Path
 import catalogue
 import control
 import report
+import vote_form
 import wrk
 from catalogue import DEFAULT, LIMIT_WORKLOAD, WORKLOADS, Server, Workload
 
@@ -59,8 +60,7 @@ def vote_script(tmp: Path, base: str) -> Path:
     """A wrk script that posts votes with a real CSRF token and cookie."""
     jar = CookieJar()
     page = control.opener(jar).open(base + "/polls/1/", timeout=10).read().decode()
-    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)[1]
-    choice = re.search(r'name="choice" id="choice1" value="([0-9]+)"', page)[1]
+    token, choice = vote_form.csrf_token(page), vote_form.first_choice(page)
     cookie = "; ".join(f"{c.name}={c.value}" for c in jar)
     script = tmp / f"vote-{base.rsplit(':', 1)[-1]}.lua"
     script.write_text(textwrap.dedent(f"""\

@@ -5,7 +5,8 @@
 
 defaults/main.yml is the role's manual: the comment lines right above each
 variable describe it. A templated default names its type on a line of its own
-right above it, e.g. `# type: int`; a variable whose values are fixed lists
+right above it, e.g. `# type: int` (a templated list of mappings adds
+`# elements: dict`); a variable whose values are fixed lists
 them the same way, `# choices: off, on, auto`. This turns them into the `main` entry
 point's options and into the README's "Role Variables" list (between the markers
 <!-- variables --> and <!-- /variables -->), so the three never disagree;
@@ -43,11 +44,15 @@ def options(defaults: Path) -> dict:
     previous = ""  # a variable right below another shares its comment
     hints: dict[str, str] = {}
     hint = ""
+    element_hints: dict[str, str] = {}
+    element = ""
     choices: dict[str, list[str]] = {}
     allowed: list[str] = []
     for line in defaults.read_text().splitlines():
         if match := re.match(r"^# type: (\w+)$", line):
             hint = match[1]
+        elif match := re.match(r"^# elements: (\w+)$", line):
+            element = match[1]
         elif match := re.match(r"^# choices: (.+)$", line):
             allowed = [item.strip() for item in match[1].split(",")]
         elif line.startswith("# ") and not re.match(r"^# -+ ", line):
@@ -58,6 +63,8 @@ def options(defaults: Path) -> dict:
             previous = described[match[1]]
             if hint:
                 hints[match[1]], hint = hint, ""
+            if element:
+                element_hints[match[1]], element = element, ""
             if allowed:
                 choices[match[1]], allowed = allowed, []
             comment = []
@@ -76,7 +83,9 @@ def options(defaults: Path) -> dict:
         option = {"type": kind, "description": described[name]}
         if kind == "list":
             first = value[0] if isinstance(value, list) and value else ""
-            option["elements"] = "dict" if isinstance(first, dict) else "str"
+            option["elements"] = element_hints.get(
+                name, "dict" if isinstance(first, dict) else "str"
+            )
         if name in choices:
             option["choices"] = choices[name]
             if "{{" not in str(value) and str(value) not in choices[name]:

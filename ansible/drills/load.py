@@ -7,7 +7,6 @@ takes about as long as it would unloaded, with requests flowing throughout.
 
 import http.client
 import os
-import re
 import signal
 import subprocess
 import threading
@@ -15,12 +14,10 @@ import time
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-import wrk  # bench/wrk.py, see __init__
+import vote_form  # bench/, see __init__
+import wrk
 
 from .sandbox import tls_context
-
-TOKEN = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
-CHOICE = re.compile(r'name="choice" id="choice1" value="([0-9]+)"')
 
 
 @dataclass
@@ -108,7 +105,7 @@ def first_choice(base: str, question_id: int) -> int:
     )
     _, _, page = _get(connection, f"/polls/{question_id}/")
     connection.close()
-    return int(CHOICE.search(page).group(1))
+    return vote_form.first_choice(page)
 
 
 class Voters:
@@ -144,7 +141,7 @@ class Voters:
     def _form(self) -> tuple[http.client.HTTPSConnection, str, str]:
         connection = self._connect()
         _, cookies, page = _get(connection, f"/polls/{self.question_id}/")
-        return connection, cookies, TOKEN.search(page).group(1)
+        return connection, cookies, vote_form.csrf_token(page)
 
     def _run(self) -> None:
         os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)

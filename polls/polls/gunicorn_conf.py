@@ -122,7 +122,7 @@ def on_starting(server: object) -> None:
     from polls import require_valid_settings
 
     require_valid_settings()
-    from polls.workers import require_valid_options
+    from polls.uvicorn_options import require_valid_options
 
     try:
         require_valid_options(str(SETTINGS.get("worker_class", "")))

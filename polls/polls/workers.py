@@ -30,36 +30,13 @@ worker's keep-alive, so nginx closes first.
 """
 
 import asyncio
-import os
 from typing import Any
 
 from uvicorn.protocols.http.h11_impl import H11Protocol
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from uvicorn_worker import UvicornWorker as BaseUvicornWorker
 
-from polls import environ
-
-CHOICES = {
-    "lifespan": ("off", {"off", "on", "auto"}),
-    "loop": ("auto", {"auto", "uvloop", "asyncio"}),
-    "http": ("auto", {"auto", "httptools", "h11"}),
-    "interface": ("auto", {"auto", "asgi3", "asgi2", "wsgi"}),
-}
-
-
-def uvicorn_options(env: environ.Environ = os.environ) -> dict[str, str]:
-    """uvicorn Config keyword arguments from ``POLLS_UVICORN_*`` variables."""
-    return {
-        option: environ.choice(f"POLLS_UVICORN_{option.upper()}", default, allowed, env)
-        for option, (default, allowed) in CHOICES.items()
-    }
-
-
-def require_valid_options(worker_class: str) -> None:
-    """Raise InvalidVariable for a bad ``POLLS_UVICORN_*`` variable, when
-    ``worker_class`` is one of this module's (gunicorn's master and preflight)."""
-    if worker_class.startswith(__name__ + "."):
-        uvicorn_options()
+from polls.uvicorn_options import uvicorn_options
 
 
 class DrainingMixin:

@@ -59,7 +59,7 @@ class Command(BaseCommand):
             ) from exc
         loaded.append(f"worker {worker.__module__}.{worker.__qualname__}")
         from polls.environ import InvalidVariable
-        from polls.workers import require_valid_options
+        from polls.uvicorn_options import require_valid_options
 
         try:
             require_valid_options(worker_class)
