@@ -122,6 +122,7 @@ bench: controller $(VENV)/.bench demo
 	python bench/run.py $(BENCH_OUT)
 	python bench/datasize.py $(BENCH_OUT)
 	python bench/load.py $(BENCH_OUT)
+	python bench/postgres.py $(BENCH_OUT)
 	$(if $(QUICK),,python bench/run.py --tuning --rounds 3 --workloads 'index,vote,io sync view,io async view')
 	python bench/cpu_profile.py $(BENCH_OUT)
 

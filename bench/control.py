@@ -139,10 +139,11 @@ http {
 """
 
 
-def prepare(tmp: Path) -> dict[str, str]:
-    """A migrated, seeded SQLite file and static files in ``tmp``; the app's env."""
+def prepare(tmp: Path, **extra: str) -> dict[str, str]:
+    """A migrated, seeded database (a SQLite file in ``tmp``, or the one
+    ``POLLS_DATABASE_URL`` names in ``extra``) and static files; the app's env."""
     database = tmp / "bench.sqlite3"
-    env = bench_env(database)
+    env = {**bench_env(database), **extra}
     for command in (
         ["migrate", "--no-input"],
         ["seed_polls"],
