@@ -110,15 +110,10 @@ def table(rows: list[dict]) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--quick", action="store_true", help="one short round")
-    parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--duration", type=int, default=4, help="seconds per cell")
-    parser.add_argument("--warmup", type=int, default=1, help="seconds, discarded")
-    parser.add_argument("--workers", type=int, default=1)
+    run.add_cell_arguments(parser)
     parser.add_argument("--output", type=Path, default=report.RESULTS)
     args = parser.parse_args()
-    if args.quick:
-        args.rounds, args.duration, args.warmup = 1, 1, 1
+    run.quick(args)
     workloads = [w for w in WORKLOADS if w.name in ("index", "vote")]
     server_pin, load_pin, pin_note = control.cpu_split()
     rows: list[dict] = []

@@ -167,13 +167,25 @@ def run_stack(
                 )
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+def add_cell_arguments(parser: argparse.ArgumentParser) -> None:
+    """How many rounds of how long a cell, and --quick for one short round
+    (here and in postgres.py); see quick()."""
     parser.add_argument("--quick", action="store_true", help="one short round")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--duration", type=int, default=4, help="seconds per cell")
     parser.add_argument("--warmup", type=int, default=1, help="seconds, discarded")
     parser.add_argument("--workers", type=int, default=1)
+
+
+def quick(args: argparse.Namespace) -> None:
+    """--quick: one round of one-second cells, to check the harness."""
+    if args.quick:
+        args.rounds, args.duration, args.warmup = 1, 1, 1
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    add_cell_arguments(parser)
     parser.add_argument("--only", default="", help="comma-separated server names")
     parser.add_argument("--output", type=Path, default=report.RESULTS)
     parser.add_argument(
@@ -195,8 +207,7 @@ def main() -> None:
         help="comma-separated workload names (default: all)",
     )
     args = parser.parse_args()
-    if args.quick:
-        args.rounds, args.duration, args.warmup = 1, 1, 1
+    quick(args)
     args.workloads = [w.strip() for w in args.workloads.split(",")]
     unknown = set(args.workloads) - {w.name for w in WORKLOADS}
     if unknown:
