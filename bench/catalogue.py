@@ -86,6 +86,17 @@ class Gunicorn:
             **self.extra,
         }
 
+    def server(self, command: list[str], **extra: str) -> Server:
+        """This configuration run by ``command`` ([] for the stack's instance)."""
+        return Server(
+            self.name,
+            command,
+            interface=self.interface,
+            env=self.variables(),
+            deprecated=self.deprecated,
+            **extra,
+        )
+
 
 # The configurations the deployment offers (gunicorn_worker_class), measured
 # directly and through the stack.
@@ -127,16 +138,6 @@ def servers() -> list[Server]:
     gunicorn = [str(BIN / "gunicorn"), "--bind", "127.0.0.1:{port}"]
     gunicorn += ["--workers", "{workers}", "--no-control-socket"]
 
-    def started_here(config: Gunicorn, **extra: str) -> Server:
-        return Server(
-            config.name,
-            gunicorn,
-            interface=config.interface,
-            env=config.variables(),
-            deprecated=config.deprecated,
-            **extra,
-        )
-
     def uvicorn(app: str, *extra: str) -> list[str]:
         return [
             str(BIN / "uvicorn"),
@@ -158,8 +159,8 @@ def servers() -> list[Server]:
 
     nothing = "no database"
     return [
-        *(started_here(config) for config in GUNICORN),
-        started_here(STOCK_DJANGO, persistent_db="no, one per request"),
+        *(config.server(gunicorn) for config in GUNICORN),
+        STOCK_DJANGO.server(gunicorn, persistent_db="no, one per request"),
         Server("uvicorn (asgi)", uvicorn("polls.asgi:application")),
         Server(
             "granian (wsgi)",
@@ -207,16 +208,7 @@ def stack_servers() -> list[Server]:
     """The gunicorn configurations the deployment offers (gunicorn_worker_class)."""
 
     return [
-        *(
-            Server(
-                config.name,
-                [],
-                interface=config.interface,
-                env=config.variables(),
-                deprecated=config.deprecated,
-            )
-            for config in GUNICORN
-        ),
+        *(config.server([]) for config in GUNICORN),
         Server(
             "limit: nginx TLS static file",
             [],

@@ -28,7 +28,6 @@ import statistics
 import subprocess
 import tempfile
 from collections import defaultdict
-from contextlib import ExitStack
 from dataclasses import replace
 from pathlib import Path
 
@@ -114,7 +113,6 @@ def main() -> None:
     parser.add_argument("--output", type=Path, default=report.RESULTS)
     args = parser.parse_args()
     run.quick(args)
-    workloads = [w for w in WORKLOADS if w.name in ("index", "vote")]
     server_pin, load_pin, pin_note = control.cpu_split()
     rows: list[dict] = []
     with tempfile.TemporaryDirectory(prefix="polls-bench-pg-") as scratch:
@@ -131,30 +129,15 @@ def main() -> None:
         try:
             env = control.prepare(tmp)
             control.prepare(tmp, POLLS_DATABASE_URL=url)
-            chosen = servers(url)
-            with ExitStack() as stack:
-                bases = {}
-                for server in chosen:
-                    base, _ = stack.enter_context(
-                        control.serving(
-                            server, env, tmp, args.workers, server_pin, "/polls/"
-                        )
-                    )
-                    bases[server.name] = base
-                for round_ in range(1, args.rounds + 1):
-                    print(f"postgres: round {round_}/{args.rounds}", flush=True)
-                    for workload in workloads:
-                        for server in report.rotated(chosen, round_):
-                            row = run.measure(
-                                server,
-                                "direct",
-                                bases[server.name],
-                                workload,
-                                tmp,
-                                args,
-                                load_pin,
-                            )
-                            rows.append({"round": round_, **row})
+            args.workloads = ["index", "vote"]
+            run.run_direct(
+                servers(url),
+                env,
+                tmp,
+                args,
+                (server_pin, load_pin),
+                lambda round_, row: rows.append({"round": round_, **row}),
+            )
         finally:
             subprocess.run([PG_SCRATCH, "stop", pg_dir], check=False)
     errors = sorted({f"{r['server']} / {r['workload']}" for r in rows if r["errors"]})
