@@ -3,13 +3,13 @@
 import argparse
 import re
 import sys
-import time
 import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
 from . import sandbox, variants
-from .load import Voters, Wrk, first_choice
+from .load import first_choice
+from .operation import Load, Site, measure
 from .report import Row, failures, table
 
 QUESTION = 1
@@ -39,35 +39,26 @@ class Drill:
         self.args = args
         self.workdir: Path = args.output
         self.workdir.mkdir(parents=True, exist_ok=True)
-        self.choice = first_choice(sandbox.BASE_URL, QUESTION)
+        self.site = Site(
+            sandbox.BASE_URL,
+            QUESTION,
+            first_choice(sandbox.BASE_URL, QUESTION),
+            sandbox.vote_count,
+        )
+        self.load = Load(args.connections, args.voters, args.settle, args.limit)
         self.rows: list[Row] = []
         self.refusals: list[tuple[str, str]] = []  # (log, what the play said)
 
     def measure(self, operation: str, action: Callable[[], str]) -> Row | None:
-        """Run ``action`` with GETs and votes flowing before, during and after.
+        """Run ``action`` under load (operation.measure), and keep its row.
 
         None, without running it, when ``--only`` leaves the operation out.
         """
         only = [word for word in self.args.only.split(",") if word]
         if only and not any(word in operation for word in only):
             return None
-        before = sandbox.vote_count(self.choice)
-        wrk = Wrk(sandbox.BASE_URL + "/polls/", self.args.connections, self.args.limit)
-        voters = Voters(sandbox.BASE_URL, QUESTION, self.choice, self.args.voters)
-        voters.start()
-        time.sleep(self.args.settle)
-        started = time.monotonic()
-        try:
-            outcome = action()
-        except Exception as exc:  # the table still prints
-            outcome = f"FAILED: {type(exc).__name__}: {exc}"
-        seconds = time.monotonic() - started
-        time.sleep(self.args.settle)
-        gets, votes = wrk.stop(), voters.stop()
-        counted = sandbox.vote_count(self.choice) - before
-        row = Row(operation, seconds, gets, votes, counted, outcome)
+        row = measure(self.site, self.load, operation, action)
         self.rows.append(row)
-        print(table([row]).splitlines()[-1], flush=True)
         return row
 
     def deploy(self, source: Path, log: str, *extra: str) -> sandbox.Playbook:

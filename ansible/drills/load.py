@@ -5,9 +5,11 @@ spare, and a deploy under load still gets the CPU it needs, so an operation
 takes about as long as it would unloaded, with requests flowing throughout.
 """
 
+import contextlib
 import http.client
 import os
 import signal
+import ssl
 import subprocess
 import threading
 import time
@@ -84,6 +86,21 @@ class VoteLoad:
     max_latency_ms: float = 0.0
     errors: list[str] = field(default_factory=list)
 
+    def record(self, ok: bool, error: str, ms: float, lock: threading.Lock) -> None:
+        with lock:
+            self.max_latency_ms = max(self.max_latency_ms, ms)
+            if ok:
+                self.acknowledged += 1
+            else:
+                self.failed += 1
+                self.errors.append(error)
+
+    def add(self, other: "VoteLoad") -> None:
+        self.acknowledged += other.acknowledged
+        self.failed += other.failed
+        self.errors += other.errors
+        self.max_latency_ms = max(self.max_latency_ms, other.max_latency_ms)
+
 
 def _get(connection: http.client.HTTPSConnection, path: str) -> tuple[int, str, str]:
     """Status, session cookies and body of one GET."""
@@ -108,8 +125,8 @@ def first_choice(base: str, question_id: int) -> int:
     return vote_form.first_choice(page)
 
 
-class Voters:
-    """Threads that each open the form once, then post votes until stopped.
+class Ballot:
+    """One voter: a session that opened the form, and the post that votes.
 
     Every vote is a real form post: the session's CSRF cookie and the form's
     token, a same-origin Referer. A vote counts as acknowledged only when it
@@ -117,62 +134,71 @@ class Voters:
     """
 
     def __init__(
-        self, base: str, question_id: int, choice_id: int, threads: int
+        self, base: str, question_id: int, choice_id: int, context: ssl.SSLContext
     ) -> None:
         parts = urlsplit(base)
         self.host, self.port = parts.hostname, parts.port or 443
-        self.base = base
-        self.question_id = question_id
-        self.context = tls_context()
-        self.stopping = threading.Event()
-        self.lock = threading.Lock()
-        self.result = VoteLoad()
-        self.choice_id = choice_id
-        self.threads = [
-            threading.Thread(target=self._run, daemon=True) for _ in range(threads)
-        ]
-        self._ready = threading.Barrier(threads + 1)
+        self.context = context
+        self.connection = self._connect()
+        _, cookies, page = _get(self.connection, f"/polls/{question_id}/")
+        self.path = f"/polls/{question_id}/vote/"
+        self.body = (
+            f"csrfmiddlewaretoken={vote_form.csrf_token(page)}&choice={choice_id}"
+        )
+        self.headers = {
+            "Content-Type": "application/x-www-form-urlencoded",
+            "Cookie": cookies,
+            "Referer": f"{base}/polls/{question_id}/",
+        }
 
     def _connect(self) -> http.client.HTTPSConnection:
         return http.client.HTTPSConnection(
             self.host, self.port, context=self.context, timeout=30
         )
 
-    def _form(self) -> tuple[http.client.HTTPSConnection, str, str]:
-        connection = self._connect()
-        _, cookies, page = _get(connection, f"/polls/{self.question_id}/")
-        return connection, cookies, vote_form.csrf_token(page)
+    def cast(self) -> tuple[bool, str]:
+        """Post the vote: (acknowledged, what went wrong)."""
+        try:
+            self.connection.request(
+                "POST", self.path, body=self.body, headers=self.headers
+            )
+            response = self.connection.getresponse()
+            response.read()
+            return response.status == 302, f"HTTP {response.status}"
+        except (OSError, http.client.HTTPException) as exc:
+            self.connection.close()
+            self.connection = self._connect()
+            return False, f"{type(exc).__name__}: {exc}"
+
+
+class Voters:
+    """Threads that each open the form once, then post votes until stopped."""
+
+    def __init__(
+        self, base: str, question_id: int, choice_id: int, threads: int
+    ) -> None:
+        self.base = base
+        self.question_id = question_id
+        self.choice_id = choice_id
+        self.context = tls_context()
+        self.stopping = threading.Event()
+        self.lock = threading.Lock()
+        self.result = VoteLoad()
+        self.threads = [
+            threading.Thread(target=self._run, daemon=True) for _ in range(threads)
+        ]
+        self._ready = threading.Barrier(threads + 1)
 
     def _run(self) -> None:
         os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
-        connection, cookies, token = self._form()
+        ballot = Ballot(self.base, self.question_id, self.choice_id, self.context)
         self._ready.wait()
-        path = f"/polls/{self.question_id}/vote/"
-        body = f"csrfmiddlewaretoken={token}&choice={self.choice_id}"
-        headers = {
-            "Content-Type": "application/x-www-form-urlencoded",
-            "Cookie": cookies,
-            "Referer": f"{self.base}/polls/{self.question_id}/",
-        }
         while not self.stopping.is_set():
             started = time.monotonic()
-            try:
-                connection.request("POST", path, body=body, headers=headers)
-                response = connection.getresponse()
-                response.read()
-                ok, error = response.status == 302, f"HTTP {response.status}"
-            except (OSError, http.client.HTTPException) as exc:
-                ok, error = False, f"{type(exc).__name__}: {exc}"
-                connection.close()
-                connection = self._connect()
-            elapsed = (time.monotonic() - started) * 1000
-            with self.lock:
-                self.result.max_latency_ms = max(self.result.max_latency_ms, elapsed)
-                if ok:
-                    self.result.acknowledged += 1
-                else:
-                    self.result.failed += 1
-                    self.result.errors.append(error)
+            ok, error = ballot.cast()
+            self.result.record(
+                ok, error, (time.monotonic() - started) * 1000, self.lock
+            )
 
     def start(self) -> None:
         for thread in self.threads:
@@ -184,3 +210,30 @@ class Voters:
         for thread in self.threads:
             thread.join(timeout=60)
         return self.result
+
+
+def burst(base: str, question_id: int, choice_id: int, count: int) -> VoteLoad:
+    """``count`` voters open the form, wait for each other, then all post once."""
+    result, lock = VoteLoad(), threading.Lock()
+    ready = threading.Barrier(count)
+    context = tls_context()
+
+    def vote() -> None:
+        try:
+            ballot = Ballot(base, question_id, choice_id, context)
+        except (OSError, http.client.HTTPException, ValueError) as exc:
+            ready.abort()
+            result.record(False, f"form: {type(exc).__name__}: {exc}", 0, lock)
+            return
+        with contextlib.suppress(threading.BrokenBarrierError):
+            ready.wait(timeout=120)
+        started = time.monotonic()
+        ok, error = ballot.cast()
+        result.record(ok, error, (time.monotonic() - started) * 1000, lock)
+
+    threads = [threading.Thread(target=vote) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=180)
+    return result

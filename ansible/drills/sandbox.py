@@ -43,23 +43,30 @@ class Playbook:
 
 def exec_(*command: str) -> str:
     """Run a command in the sandbox container and return its output."""
+    return exec_in(CONTAINER, *command)
+
+
+def exec_in(container: str, *command: str) -> str:
+    """Run a command in a container and return its output."""
     result = subprocess.run(
-        ["podman", "exec", CONTAINER, *command],
+        ["podman", "exec", container, *command],
         capture_output=True,
         text=True,
         check=False,
     )
     if result.returncode != 0:
         raise SystemExit(
-            f"drills: {' '.join(command)} in {CONTAINER}: {result.stderr.strip()}"
+            f"drills: {' '.join(command)} in {container}: {result.stderr.strip()}"
         )
     return result.stdout
 
 
-def playbook(name: str, *extra: str, log: Path) -> Playbook:
+def playbook(
+    name: str, *extra: str, log: Path, inventory: str = "inventory/sandbox"
+) -> Playbook:
     """Run a playbook against the sandbox inventory, its output to ``log``."""
     result = subprocess.run(
-        ["ansible-playbook", "-i", "inventory/sandbox", name, *extra],
+        ["ansible-playbook", "-i", inventory, name, *extra],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -69,14 +76,14 @@ def playbook(name: str, *extra: str, log: Path) -> Playbook:
     return Playbook(result.returncode, result.stdout + result.stderr)
 
 
-def build(source: Path) -> None:
-    """Build a release of ``source`` for the sandbox's Python, as a deploy would.
+def build(source: Path, container: str = CONTAINER) -> None:
+    """Build a release of ``source`` for a container's Python, as a deploy would.
 
     Built before the drill's clock starts, so an operation under load measures
     the host's work, not the controller downloading wheels.
     """
-    python = exec_(
-        "python3", "-c", "import sys; print('%d.%d' % sys.version_info[:2])"
+    python = exec_in(
+        container, "python3", "-c", "import sys; print('%d.%d' % sys.version_info[:2])"
     ).strip()
     subprocess.run(
         [
