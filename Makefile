@@ -23,7 +23,8 @@ help:
 	@echo "make demo-down   remove the demo container"
 	@echo "make test        every check: format, lint, unit tests, bench smoke, drills, Molecule (Debian 12 and 13)"
 	@echo "make bench       ASGI or WSGI? measure every server configuration (QUICK=1: smoke run)"
-	@echo "make drills      deploy, restart, reload, roll back under load: 0 failed requests, 0 lost votes"
+	@echo "make drills      deploy, restart, reload, roll back under load, on the sandbox and the cluster:"
+	@echo "                 0 failed requests, 0 lost votes (drills-sandbox, drills-cluster: one of them)"
 	@echo "make lint | unit | molecule | images | argument-specs"
 
 # ------------------------------------------------------------ controller ---
@@ -67,7 +68,7 @@ test: controller
 	@$(TIMED) lint $(MAKE) --no-print-directory lint
 	@$(TIMED) unit $(MAKE) --no-print-directory unit
 	@$(TIMED) bench-smoke $(MAKE) --no-print-directory bench QUICK=1
-	@$(TIMED) drills $(MAKE) --no-print-directory drills
+	@$(TIMED) drills $(MAKE) --no-print-directory drills-sandbox
 	@$(TIMED) molecule $(MAKE) --no-print-directory molecule
 	@echo "== make test: all stages passed"; cat $(TIMINGS_FILE)
 
@@ -126,19 +127,35 @@ bench: controller $(VENV)/.bench demo
 	$(if $(QUICK),,python bench/run.py --tuning --rounds 3 --workloads 'index,vote,io sync view,io async view')
 	python bench/cpu_profile.py $(BENCH_OUT)
 
-# `make drills` deploys the sandbox (the repository's release live), then
-# deploys a changed release, restarts and reloads the live instance twice
-# each, rolls back and tries a broken release, all under GET and vote load;
-# any failed request or lost vote fails it (ansible/drills/).
-.PHONY: drills
-drills: controller demo
+.PHONY: wrk
+wrk:
 	@command -v wrk >/dev/null || \
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null)
+
+# `make drills` runs both drills (ansible/drills/), each failing on any
+# failed request or lost vote under GET and vote load:
+# drills-sandbox deploys the sandbox (the repository's release live), then
+# deploys a changed release, restarts and reloads the live instance twice
+# each, rolls back and tries broken releases; drills-cluster converges the
+# Molecule cluster (load balancer, two web hosts, PostgreSQL), then votes 200
+# at once, stops, drains and kills a web host, rolls a changed release out
+# and converges once more with nothing to change. `make test` runs the
+# sandbox's here and the cluster's in `molecule test -s cluster` (its verify).
+.PHONY: drills drills-sandbox drills-cluster
+drills: drills-sandbox drills-cluster
+
+drills-sandbox: controller demo wrk
 	cd ansible && python -m drills
 
+drills-cluster: images wrk
+	molecule converge --scenario-name cluster
+	POLLS_CLUSTER_DRILL_ARGS=--no-change molecule verify --scenario-name cluster; \
+	  status=$$?; molecule destroy --scenario-name cluster; exit $$status
+
 # default: the whole stack on one host, Debian 12 and 13 side by side;
-# cluster: a PostgreSQL host and two web hosts, reached over SSH.
+# cluster: a load balancer, two web hosts and a PostgreSQL host, reached
+# over SSH; its verify runs the cluster drills.
 .PHONY: molecule
-molecule: images
+molecule: images wrk
 	molecule test --scenario-name default
 	molecule test --scenario-name cluster

@@ -7,12 +7,15 @@ the load balancer, like the sandbox drills; any failed request or lost vote
 fails the drill:
 
 - 200 votes posted at once through the load balancer, counted exactly;
-- one web host's instance stopped (socket and service), then started again;
+- one web host's instance stopped (socket and service) then started, GETs
+  only; then the same drained first (ansible/drain.yml, undrain.yml), votes
+  too;
 - one web host's application killed (SIGKILL to every process), GETs only;
 - a rolling deploy of a changed release (site.yml, one host at a time),
   with every page's stylesheet fetched throughout (mixed releases), the
   time of each host's batch and of the whole roll;
-- a converge that changes nothing, timed.
+- with --no-change (``make drills-cluster``), a converge that must change
+  nothing, timed (``molecule test`` checks that in its idempotence step).
 """
 
 import argparse
@@ -159,7 +162,12 @@ def timed_playbook(inventory: str, *extra: str, log: Path) -> Roll:
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
-        env={**os.environ, "ANSIBLE_FORCE_COLOR": "0"},
+        env={
+            **os.environ,
+            "ANSIBLE_FORCE_COLOR": "0",
+            # Each task's time in the log (roll.log), to see where a roll goes.
+            "ANSIBLE_CALLBACKS_ENABLED": "ansible.posix.profile_tasks",
+        },
     )
     started = time.monotonic()
     lines: list[str] = []
@@ -170,7 +178,7 @@ def timed_playbook(inventory: str, *extra: str, log: Path) -> Roll:
         if line.startswith("PLAY "):
             marks.append((now, line))
         elif marks and ROLL_PLAY in marks[-1][1] and len(marks[-1]) == 2:
-            host = re.match(r"^(?:ok|changed): \[([^\]]+)\]", line)
+            host = re.match(r"^(?:ok|changed): \[([^\]\s]+)", line)
             if host:
                 marks[-1] = (marks[-1][0], marks[-1][1] + f"@{host.group(1)}")
     returncode = process.wait()
@@ -231,20 +239,50 @@ class ClusterDrill:
 
         target = web[0]
 
+        def units(host: str) -> list[str]:
+            instance = live_instance(host)
+            return [f"polls@{instance}.socket", f"polls@{instance}.service"]
+
         def stop_instance() -> Outcome:
-            instance = live_instance(target)
-            units = [f"polls@{instance}.socket", f"polls@{instance}.service"]
-            sandbox.exec_in(target, "systemctl", "stop", *units)
+            stopped = units(target)
+            sandbox.exec_in(target, "systemctl", "stop", *stopped)
             time.sleep(self.args.down)
             status, _ = fetch(self.base + "/polls/")
-            sandbox.exec_in(target, "systemctl", "start", *units)
+            sandbox.exec_in(target, "systemctl", "start", *stopped)
             if status != 200:
                 return f"FAILED: the site answered {status} with {target} down"
-            return (
-                f"{target}'s polls@{instance} stopped {self.args.down:.0f} s, started"
+            return f"{' and '.join(stopped)} stopped {self.args.down:.0f} s, started"
+
+        def playbook(name: str) -> sandbox.Playbook:
+            return sandbox.playbook(
+                name,
+                "-l",
+                target,
+                inventory=self.inventory,
+                log=self.workdir / f"{Path(name).stem}.log",
             )
 
-        self.measure(f"stop {target}'s live instance", stop_instance)
+        def maintenance() -> Outcome:
+            for name in ("ansible/drain.yml",):
+                if (result := playbook(name)).returncode != 0:
+                    return f"FAILED: {name}: {result.failure()}"
+            time.sleep(1)  # what the host was serving finishes
+            stopped = units(target)
+            sandbox.exec_in(target, "systemctl", "stop", *stopped)
+            time.sleep(self.args.down)
+            sandbox.exec_in(target, "systemctl", "start", *stopped)
+            if (result := playbook("ansible/undrain.yml")).returncode != 0:
+                return f"FAILED: ansible/undrain.yml: {result.failure()}"
+            seconds = f"{self.args.down:.0f} s"
+            return f"drained, {' and '.join(stopped)} stopped {seconds}, put back"
+
+        # Stopped without warning, the instance resets the connections in its
+        # socket's queue: GETs are retried on the other host, a vote already
+        # sent is not (it may have been counted). GETs only; drained first,
+        # votes too.
+        gets_only = Load(self.args.connections, 0, self.args.settle, self.args.limit)
+        self.measure(f"stop {target}'s instance (GETs only)", stop_instance, gets_only)
+        self.measure(f"drain {target}, stop, start, put back", maintenance)
 
         def kill_app() -> Outcome:
             instance = live_instance(target)
@@ -256,7 +294,6 @@ class ClusterDrill:
 
         # A vote in flight when its worker is killed fails, and may or may not
         # have been counted: no one can retry it safely. GETs only.
-        gets_only = Load(self.args.connections, 0, self.args.settle, self.args.limit)
         self.measure(f"kill {target}'s application (GETs only)", kill_app, gets_only)
 
         roll: list[Roll] = []
@@ -309,7 +346,8 @@ class ClusterDrill:
                 return f"FAILED: changes on {changed_hosts}"
             return "changed=0 on every host"
 
-        self.measure("converge with nothing to change", no_change)
+        if self.args.no_change:
+            self.measure("converge with nothing to change", no_change)
 
         report = table(self.rows)
         print("\n" + report)
@@ -341,6 +379,11 @@ def main() -> int:
     parser.add_argument("--burst", type=int, default=200, help="votes posted at once")
     parser.add_argument(
         "--down", type=float, default=5, help="seconds a web host stays down"
+    )
+    parser.add_argument(
+        "--no-change",
+        action="store_true",
+        help="end with a converge that must change nothing, timed",
     )
     parser.add_argument(
         "--settle", type=float, default=2, help="seconds of load before and after"
