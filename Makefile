@@ -23,8 +23,8 @@ help:
 	@echo "make demo-down   remove the demo container"
 	@echo "make test        every check: format, lint, unit tests, bench smoke, drills, Molecule (Debian 12 and 13)"
 	@echo "make bench       ASGI or WSGI? measure every server configuration (QUICK=1: smoke run)"
-	@echo "make drills      deploy, restart, reload, roll back under load, on the sandbox and the cluster:"
-	@echo "                 0 failed requests, 0 lost votes (drills-sandbox, drills-cluster: one of them)"
+	@echo "make drills      deploy, restart, reload, roll back under load on the sandbox, and roll the cluster:"
+	@echo "                 0 failed requests, 0 lost votes (make drills-sandbox | drills-cluster: one of the two)"
 	@echo "make lint | unit | molecule | images | argument-specs"
 
 # ------------------------------------------------------------ controller ---
