@@ -1,5 +1,6 @@
 """The drill's table: one row per operation."""
 
+import sys
 from dataclasses import dataclass
 
 from .load import GetLoad, VoteLoad
@@ -76,3 +77,15 @@ def failures(rows: list[Row]) -> list[str]:
             notes.append("no load reached the site")
         lines.append(f"{row.operation}: " + "; ".join(notes))
     return lines
+
+
+def verdict(rows: list[Row]) -> int:
+    """Print what went wrong and the verdict; the exit status (0: all clean)."""
+    problems = failures(rows)
+    for line in problems:
+        print(f"drills: {line}", file=sys.stderr)
+    if problems:
+        print("drills: FAILED (every operation must drop 0 requests and 0 votes)")
+        return 1
+    print("drills: every operation: 0 failed requests, 0 lost votes")
+    return 0

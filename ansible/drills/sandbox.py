@@ -3,6 +3,8 @@
 import ssl
 import subprocess
 import sys
+import urllib.error
+import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,6 +18,19 @@ BASE_URL = deployment.sandbox_url()
 def tls_context() -> ssl.SSLContext:
     """TLS to the sandbox's nginx, whose certificate is self-signed."""
     return ssl._create_unverified_context()  # noqa: S323 - the sandbox signs its own
+
+
+def fetch(url: str) -> tuple[int, str]:
+    """Status and body of a GET over TLS; status 0 when no answer came."""
+    try:
+        with urllib.request.urlopen(  # noqa: S310 - the drills' own https URLs
+            url, context=tls_context(), timeout=10
+        ) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as exc:
+        return exc.code, ""
+    except OSError as exc:
+        return 0, str(exc)
 
 
 @dataclass
@@ -98,28 +113,32 @@ def build(source: Path, container: str = CONTAINER) -> None:
     )
 
 
-def live_instance() -> str:
+def live_instance(container: str = CONTAINER) -> str:
     """The instance nginx proxies to: blue or green."""
-    target = exec_("readlink", "/srv/polls/live.sock").strip()
+    target = exec_in(container, "readlink", "/srv/polls/live.sock").strip()
     return Path(target).stem
 
 
-def live_release() -> str:
+def live_release(container: str = CONTAINER) -> str:
     """The id of the release the live instance runs."""
-    return Path(exec_("readlink", f"/srv/polls/{live_instance()}").strip()).name
+    link = f"/srv/polls/{live_instance(container)}"
+    return Path(exec_in(container, "readlink", link).strip()).name
 
 
-def django_shell(code: str) -> str:
+def django_shell(code: str, container: str = CONTAINER) -> str:
     """Run Python in the live release's Django shell, as the service runs."""
-    return exec_("polls-manage", "shell", "--verbosity", "0", "-c", code).strip()
+    return exec_in(
+        container, "polls-manage", "shell", "--verbosity", "0", "-c", code
+    ).strip()
 
 
-def vote_count(choice_id: int) -> int:
+def vote_count(choice_id: int, container: str = CONTAINER) -> int:
     """Votes of one choice, as the database has them."""
     return int(
         django_shell(
             "from polls.models import Choice; "
-            f"print(Choice.objects.get(pk={choice_id}).votes)"
+            f"print(Choice.objects.get(pk={choice_id}).votes)",
+            container,
         )
     )
 
