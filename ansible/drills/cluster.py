@@ -14,6 +14,9 @@ fails the drill:
 - a rolling deploy of a changed release (site.yml, one host at a time),
   with every page's stylesheet fetched throughout (mixed releases), the
   time of each host's batch and of the whole roll;
+- a roll of a release whose index fails: refused on the first host, which
+  goes back into the rotation, and the roll stops there;
+- a rolling rollback (ansible/rollback.yml) to the first release;
 - with --no-change (``make drills-cluster``), a converge that must change
   nothing, timed (``molecule test`` checks that in its idempotence step).
 """
@@ -40,6 +43,7 @@ ROOT = sandbox.ROOT
 SCENARIO = ROOT / "molecule" / "cluster" / "molecule.yml"
 QUESTION = 1
 ROLL_PLAY = "Roll the polls release out"
+DRAIN_FILE = "/etc/nginx/polls-drained"  # nginx_drain_file's default
 
 
 def platforms() -> list[dict]:
@@ -114,11 +118,13 @@ class Roll:
     install_seconds: float
 
 
-def timed_playbook(inventory: str, *extra: str, log: Path) -> Roll:
-    """site.yml, its lines timestamped as they come: the rolling play's
-    batches start at each of its PLAY headers and end at the next header."""
+def timed_playbook(
+    inventory: str, *extra: str, log: Path, playbook: str = "site.yml"
+) -> Roll:
+    """A playbook (site.yml), its lines timestamped as they come: the rolling
+    play's batches start at each of its PLAY headers and end at the next."""
     process = subprocess.Popen(
-        ["ansible-playbook", "-i", inventory, "site.yml", *extra],
+        ["ansible-playbook", "-i", inventory, playbook, *extra],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -189,8 +195,10 @@ class ClusterDrill:
         web = group("web")
         print(f"drills: the cluster behind {self.base}: web hosts {', '.join(web)}")
         changed = variants.changed(self.workdir)
+        failing = variants.failing(self.workdir)
         for host in web:
-            sandbox.build(changed, host)
+            for source in (changed, failing):
+                sandbox.build(source, host)
         release_a = {host: sandbox.live_release(host) for host in web}
         print(table([]).split("\n", 1)[0])
 
@@ -261,6 +269,15 @@ class ClusterDrill:
         # have been counted: no one can retry it safely. GETs only.
         self.measure(f"kill {target}'s application (GETs only)", kill_app, gets_only)
 
+        def drained() -> list[str]:
+            return [
+                host
+                for host in web
+                if sandbox.exec_in(
+                    host, "sh", "-c", f"test ! -e {DRAIN_FILE} || echo y"
+                )
+            ]
+
         def rolling_deploy() -> Outcome:
             with PageChecker(self.base) as pages:
                 result = timed_playbook(
@@ -291,14 +308,60 @@ class ClusterDrill:
             return f"B on {len(web)} hosts; per host {per_host}"
 
         self.measure("rolling deploy of B (site.yml)", rolling_deploy)
+        release_b = {host: sandbox.live_release(host) for host in web}
 
-        def no_change() -> Outcome:
+        def failed_roll() -> Outcome:
             result = timed_playbook(
                 self.inventory,
                 "-e",
-                f"polls_source_dir={changed}",
-                log=self.workdir / "no-change.log",
+                f"polls_source_dir={failing}",
+                log=self.workdir / "roll-failing.log",
+                playbook="ansible/web.yml",  # the db and lb have nothing to do
             )
+            releases = {host: sandbox.live_release(host) for host in web}
+            status, body = sandbox.fetch(self.base + "/polls/")
+            reached = [host for host, _ in result.batches]
+            if result.returncode == 0:
+                return "FAILED: the failing release was rolled out"
+            if releases != release_b:
+                return f"FAILED: a host left B: {releases}"
+            if reached != web[:1]:
+                return f"FAILED: the roll reached {reached}, not only {web[0]}"
+            if status != 200 or variants.MARKER not in body:
+                return f"FAILED: the site answers {status} without B"
+            if drained():
+                return f"FAILED: left drained: {drained()}"
+            stop = re.search(r"The roll stopped at (\S+):", result.output)
+            if not stop:
+                return "FAILED: the play does not say where the roll stopped"
+            return f"refused on {stop.group(1)}, put back; every host still on B"
+
+        self.measure("roll a release whose index fails (web.yml)", failed_roll)
+
+        def rollback() -> Outcome:
+            result = timed_playbook(
+                self.inventory,
+                log=self.workdir / "rollback.log",
+                playbook="ansible/rollback.yml",
+            )
+            releases = {host: sandbox.live_release(host) for host in web}
+            _, body = sandbox.fetch(self.base + "/polls/")
+            per_host = ", ".join(f"{h} {s:.0f} s" for h, s in result.batches)
+            self.notes.append(f"rolling rollback: per host {per_host}")
+            if result.returncode != 0:
+                failure = sandbox.Playbook(1, result.output).failure()
+                return f"FAILED: the rollback failed: {failure}"
+            if releases != release_a:
+                return f"FAILED: not every host runs A again: {releases}"
+            if variants.MARKER in body:
+                return "FAILED: the load balancer still serves B"
+            return f"A on {len(web)} hosts; per host {per_host}"
+
+        self.measure("rolling rollback to A (ansible/rollback.yml)", rollback)
+
+        def no_change() -> Outcome:
+            # A again, as the rollback left it: its release is on every host.
+            result = timed_playbook(self.inventory, log=self.workdir / "no-change.log")
             changed_hosts = re.findall(
                 r"^(\S+)\s+: ok=\d+\s+changed=([1-9]\d*)", result.output, re.M
             )
