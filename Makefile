@@ -138,8 +138,9 @@ wrk:
 # deploys a changed release, restarts and reloads the live instance twice
 # each, rolls back and tries broken releases; drills-cluster converges the
 # Molecule cluster (load balancer, two web hosts, PostgreSQL), then votes 200
-# at once, stops, drains and kills a web host, rolls a changed release out
-# and converges once more with nothing to change. `make test` runs the
+# at once, stops, drains and kills a web host, rolls a changed release out,
+# rolls a failing one (stopped at the first host), rolls back, and converges
+# once more with nothing to change. `make test` runs the
 # sandbox's here and the cluster's in `molecule test -s cluster` (its verify).
 .PHONY: drills drills-sandbox drills-cluster
 drills: drills-sandbox drills-cluster
