@@ -329,8 +329,8 @@ class ClusterDrill:
                 return f"FAILED: the roll reached {reached}, not only {web[0]}"
             if status != 200 or variants.MARKER not in body:
                 return f"FAILED: the site answers {status} without B"
-            if drained():
-                return f"FAILED: left drained: {drained()}"
+            if left_out := drained():
+                return f"FAILED: left drained: {left_out}"
             stop = re.search(r"The roll stopped at (\S+):", result.output)
             if not stop:
                 return "FAILED: the play does not say where the roll stopped"
