@@ -158,8 +158,9 @@ def timed_playbook(
             batches.append((host, until - at))
         elif "Install the polls release" in header:
             install = until - at
-    log.write_text("".join(lines))
-    return Roll(returncode, "".join(lines), batches, install)
+    output = "".join(lines)
+    log.write_text(output)
+    return Roll(sandbox.outcome(returncode, output), output, batches, install)
 
 
 class ClusterDrill:
