@@ -6,7 +6,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from . import sandbox, variants
+from . import refusals, sandbox, storm, variants
 from .load import first_choice
 from .operation import Load, Site, measure
 from .report import Row, table, verdict
@@ -41,6 +41,7 @@ class Drill:
         self.load = Load(args.connections, args.voters, args.settle, args.limit)
         self.rows: list[Row] = []
         self.refusals: list[tuple[str, str]] = []  # (log, what the play said)
+        self.problems: list[str] = []  # what the checks beyond the table found
 
     def measure(self, operation: str, action: Callable[[], str]) -> Row | None:
         """Run ``action`` under load (operation.measure), and keep its row.
@@ -154,8 +155,55 @@ class Drill:
         print(f"\nupgrade path: questions, choices before B {data_a}; after {data_end}")
         for log, message in self.refusals:
             print(f"{log}: the play said: {message}")
+        status = verdict(self.rows)
+        for check in (self.storm, self.bad_variables):
+            if not self.args.only or check.__name__.split("_")[0] in self.args.only:
+                report += "\n\n" + check()
         (self.workdir / "results.md").write_text(report + "\n")
-        return verdict(self.rows)
+        return status or int(bool(self.problems))
+
+    def storm(self) -> str:
+        """The bad-input storm: no 5xx, no vote counted, no traceback, healthy."""
+        since = sandbox.exec_("date", "+%Y-%m-%d %H:%M:%S").strip()
+        votes_before = sandbox.data_digest().split()[2]
+        tally, seconds = storm.run(sandbox.BASE_URL)
+        votes_after = sandbox.data_digest().split()[2]
+        log = sandbox.exec_(
+            "journalctl",
+            "-u",
+            "polls@*",
+            "--since",
+            since,
+            "--no-pager",
+            "--output",
+            "cat",
+        )
+        health = page("/healthz")[0]
+        report = tally.table()
+        print(f"\nbad-input storm: {tally.total} requests in {seconds:.0f} s\n{report}")
+        checks = {
+            f"at least 500 requests ({tally.total})": tally.total >= 500,
+            f"no 5xx ({len(tally.fivexx)}: {tally.fivexx[:5]})": not tally.fivexx,
+            f"no vote counted ({votes_before} -> {votes_after})": votes_before
+            == votes_after,
+            f"no traceback logged ({log.count('Traceback')})": "Traceback" not in log,
+            f"/healthz after: {health}": health == 200,
+        }
+        for check, passed in checks.items():
+            print(f"drills: storm: {'pass' if passed else 'FAILED'}: {check}")
+            if not passed:
+                self.problems.append(f"storm: {check}")
+        return f"bad-input storm: {tally.total} requests\n\n{report}"
+
+    def bad_variables(self) -> str:
+        """Bad role variables fail in validation, every host at changed=0."""
+        results = refusals.run(self.workdir)
+        report = refusals.table(results)
+        print(f"\nbad role variables:\n{report}")
+        for result in results:
+            if not result.clean:
+                self.problems.append(f"bad variables: {result.case}")
+        return f"bad role variables\n\n{report}"
 
 
 def main() -> int:
