@@ -37,7 +37,11 @@ IGNORED_SUFFIXES = {".pyc", ".sqlite3", ".sqlite3-wal", ".sqlite3-shm", ".db"}
 
 def source_files(source: Path) -> list[Path]:
     """The files whose content defines a release."""
-    files = [source / "pyproject.toml", source / "requirements.lock"]
+    files = [
+        source / "pyproject.toml",
+        source / "requirements.lock",
+        source / "build-requirements.lock",
+    ]
     for path in sorted((source / "polls").rglob("*")):
         relative = path.relative_to(source)
         if (
@@ -68,7 +72,38 @@ def pip(*args: str) -> None:
     )
 
 
-def build_wheel(source: Path, release: Path) -> None:
+def build_environment(source: Path, cache: Path) -> Path:
+    """A virtual environment holding build-requirements.lock, hash-checked;
+    one per lock, kept in the cache. Its python."""
+    lock = source / "build-requirements.lock"
+    digest = hashlib.sha256(lock.read_bytes()).hexdigest()[:10]
+    environment = cache / f"build-env-{digest}"
+    python = environment / "bin" / "python"
+    if not (environment / ".complete").exists():
+        shutil.rmtree(environment, ignore_errors=True)
+        subprocess.run([sys.executable, "-m", "venv", environment], check=True)
+        subprocess.run(
+            [
+                python,
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+                "--require-hashes",
+                "--no-deps",
+                "--only-binary=:all:",
+                "-r",
+                lock,
+            ],
+            check=True,
+            stdout=sys.stderr,
+        )
+        (environment / ".complete").touch()
+    return python
+
+
+def build_wheel(source: Path, release: Path, python: Path) -> None:
     with tempfile.TemporaryDirectory() as scratch:
         # Copy the tree so the build leaves no build/ or egg-info in the repo.
         tree = Path(scratch) / "src"
@@ -79,7 +114,25 @@ def build_wheel(source: Path, release: Path) -> None:
                 "__pycache__", "*.sqlite3*", "staticfiles", "build", "*.egg-info"
             ),
         )
-        pip("wheel", "--no-deps", "--quiet", "--wheel-dir", str(release), str(tree))
+        # The build environment's setuptools, not one fetched for the build.
+        subprocess.run(
+            [
+                python,
+                "-m",
+                "pip",
+                "wheel",
+                "--quiet",
+                "--disable-pip-version-check",
+                "--no-deps",
+                "--no-build-isolation",
+                "--no-index",
+                "--wheel-dir",
+                release,
+                tree,
+            ],
+            check=True,
+            stdout=sys.stderr,
+        )
 
 
 def download_wheelhouse(source: Path, target: Path, python: str) -> None:
@@ -121,7 +174,9 @@ def main() -> None:
     changed = False
     if not any(release.glob("polls-*.whl")):
         release.mkdir(parents=True, exist_ok=True)
-        build_wheel(source_dir, release)
+        build_wheel(
+            source_dir, release, build_environment(source_dir, Path(cache).resolve())
+        )
         shutil.copy2(source_dir / "requirements.lock", release / "requirements.lock")
         changed = True
     for python in sorted(set(pythons)):
@@ -138,7 +193,7 @@ def main() -> None:
                         tar.add(wheel, arcname=f"wheels/{wheel.name}")
                 os.replace(partial, archive)
             changed = True
-    wheel = next(release.glob("polls-*.whl")).name
+    wheel = next(release.glob("polls-*.whl"))
     archives = {
         python: archive_name(version, python) for python in sorted(set(pythons))
     }
@@ -147,7 +202,9 @@ def main() -> None:
             {
                 "id": version,
                 "path": str(release),
-                "wheel": wheel,
+                "wheel": wheel.name,
+                # Checked on the host before the wheel is installed.
+                "wheel_sha256": hashlib.sha256(wheel.read_bytes()).hexdigest(),
                 "archives": archives,
                 "changed": changed,
             }
