@@ -2,7 +2,9 @@
 
 import argparse
 import re
+import subprocess
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -43,7 +45,9 @@ class Drill:
         self.refusals: list[tuple[str, str]] = []  # (log, what the play said)
         self.problems: list[str] = []  # what the checks beyond the table found
 
-    def measure(self, operation: str, action: Callable[[], str]) -> Row | None:
+    def measure(
+        self, operation: str, action: Callable[[], str], load: Load | None = None
+    ) -> Row | None:
         """Run ``action`` under load (operation.measure), and keep its row.
 
         None, without running it, when ``--only`` leaves the operation out.
@@ -51,7 +55,7 @@ class Drill:
         only = [word for word in self.args.only.split(",") if word]
         if only and not any(word in operation for word in only):
             return None
-        row = measure(self.site, self.load, operation, action)
+        row = measure(self.site, load or self.load, operation, action)
         self.rows.append(row)
         return row
 
@@ -103,6 +107,47 @@ class Drill:
 
             return action
 
+        def kill(what: str) -> Callable[[], str]:
+            """SIGKILL to the live master or one of its workers; serving again
+            (the master and all its workers back, /healthz answering) within
+            5 s of the kill."""
+
+            def processes() -> tuple[str, list[str]]:
+                unit = f"polls@{sandbox.live_instance()}.service"
+                master = sandbox.exec_(
+                    "systemctl", "show", "--property=MainPID", "--value", unit
+                ).strip()
+                children = sandbox.exec_("sh", "-c", f"pgrep -P {master} || true")
+                return master, children.split()
+
+            def action() -> str:
+                master, workers = processes()
+                victim = master if what == "master" else workers[0]
+                started = time.monotonic()
+                sandbox.exec_("kill", "-KILL", victim)
+                while (elapsed := time.monotonic() - started) < 30:
+                    now, children = processes()
+                    back = (
+                        now not in ("0", "", victim)
+                        and victim not in children
+                        and len(children) == len(workers)
+                        and page("/healthz")[0] == 200
+                    )
+                    if back:
+                        break
+                    time.sleep(0.1)
+                if elapsed > 5:
+                    return (
+                        f"FAILED: {what} {victim} killed, serving again only "
+                        f"after {elapsed:.1f} s"
+                    )
+                return (
+                    f"{what} {victim} killed (SIGKILL); master and {len(workers)} "
+                    f"workers serving again {elapsed:.1f} s later"
+                )
+
+            return action
+
         def rollback() -> str:
             result = sandbox.playbook(
                 "ansible/rollback.yml", log=self.workdir / "rollback.log"
@@ -146,6 +191,14 @@ class Drill:
             "deploy a release that cannot import",
             refused(broken, "deploy-broken.log"),
         )
+        # A vote in flight when its worker is killed fails, and may or may not
+        # have been counted: no one can retry it safely. GETs only; nginx
+        # retries a GET whose worker died once, on another worker.
+        gets_only = Load(self.args.connections, 0, self.args.settle, self.args.limit)
+        for what in ("worker", "master"):
+            self.measure(
+                f"kill -9 the gunicorn {what} (GETs only)", kill(what), gets_only
+            )
         # A release that imports but fails its index is refused by the next
         # gate of the same switch: the cluster drills roll one (cluster.py).
 
@@ -156,7 +209,7 @@ class Drill:
         for log, message in self.refusals:
             print(f"{log}: the play said: {message}")
         status = verdict(self.rows)
-        for check in (self.storm, self.bad_variables):
+        for check in (self.storm, self.bad_variables, self.reboot):
             if not self.args.only or check.__name__.split("_")[0] in self.args.only:
                 report += "\n\n" + check()
         (self.workdir / "results.md").write_text(report + "\n")
@@ -194,6 +247,36 @@ class Drill:
             if not passed:
                 self.problems.append(f"storm: {check}")
         return f"bad-input storm: {tally.total} requests\n\n{report}"
+
+    def reboot(self) -> str:
+        """The host restarts: the site comes back by itself, with its data."""
+        before = (sandbox.data_digest(), sandbox.live_release())
+        started = time.monotonic()
+        subprocess.run(
+            ["podman", "restart", "--time", "30", sandbox.CONTAINER],
+            check=True,
+            capture_output=True,
+        )
+        status = 0
+        while time.monotonic() - started < 180 and status != 200:
+            time.sleep(0.5)
+            status = page()[0]
+        seconds = time.monotonic() - started
+        after = (
+            (sandbox.data_digest(), sandbox.live_release())
+            if status == 200
+            else ("", "")
+        )
+        line = (
+            f"container restarted: the site answered {status} after {seconds:.0f} s; "
+            f"questions, choices, votes {before[0]} -> {after[0]}; "
+            f"release {before[1]} -> {after[1]}"
+        )
+        passed = status == 200 and after == before
+        print(f"\ndrills: reboot: {'pass' if passed else 'FAILED'}: {line}")
+        if not passed:
+            self.problems.append(f"reboot: {line}")
+        return f"reboot: {line}"
 
     def bad_variables(self) -> str:
         """Bad role variables fail in validation, every host at changed=0."""

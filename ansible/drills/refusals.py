@@ -52,12 +52,13 @@ class Refusal:
 
 
 def failed_task(output: str) -> str:
-    """The name of the task that failed (the TASK header above `fatal:`)."""
+    """The name of the task that failed (the TASK header above `fatal:`, or
+    above `failed:` for an item of a loop)."""
     task = ""
     for line in output.splitlines():
         if line.startswith("TASK ["):
             task = line[len("TASK [") :].split("]", 1)[0]
-        elif line.startswith("fatal:"):
+        elif line.startswith(("fatal:", "failed:")):
             return task
     return ""
 

@@ -53,6 +53,8 @@ INSTALLED_APPS = [
 # Django's default stack. Under polls.asgi, polls.fastpath loads the twins of
 # these classes, which skip a thread hop per hook.
 MIDDLEWARE = [
+    # A Django 5.2 workaround (see the module): before anything reads a body.
+    "polls.charset.FormCharsetMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -222,8 +224,13 @@ LOGGING = {
         # journald stamps each line with time and unit already.
         "plain": {"format": "%(levelname)s %(name)s: %(message)s"},
     },
+    "filters": {"one_line_refusals": {"()": "polls.logfilters.OneLineRefusals"}},
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "plain"},
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["one_line_refusals"],
+        },
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
