@@ -11,7 +11,7 @@ from pathlib import Path
 from . import refusals, sandbox, storm, variants
 from .load import first_choice
 from .operation import Load, Site, measure
-from .report import Row, table, verdict
+from .report import Row, failures, table, verdict
 
 QUESTION = 1
 
@@ -213,6 +213,11 @@ class Drill:
             if not self.args.only or check.__name__.split("_")[0] in self.args.only:
                 report += "\n\n" + check()
         (self.workdir / "results.md").write_text(report + "\n")
+        # Last, where a log's tail shows it: every failure of the whole run.
+        problems = failures(self.rows) + self.problems
+        for line in problems:
+            print(f"drills: FAILED: {line}")
+        print(f"drills: {len(problems)} failed" if problems else "drills: all passed")
         return status or int(bool(self.problems))
 
     def storm(self) -> str:

@@ -22,14 +22,19 @@ CASES = [
         ["-e", "gunicorn_uvicorn_loop=tornado"],
     ),
     (
-        "not a choice: nginx_tls_source=acme",
+        "not a choice: nginx_tls_source=self-signed",
         "site.yml",
-        ["-e", "nginx_tls_source=acme"],
+        ["-e", "nginx_tls_source=self-signed"],
     ),
     (
         "missing value: a certificate without its key",
         "site.yml",
         ["-e", "nginx_tls_certificate_src=/nonexistent/polls.crt"],
+    ),
+    (
+        "missing value: an ACME certificate without a contact address",
+        "site.yml",
+        ["-e", "nginx_tls_source=acme", "-e", "nginx_acme_terms_agreed=true"],
     ),
     (
         "unknown release: rollback.yml -e polls_release=no-such-release",
