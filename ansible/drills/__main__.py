@@ -2,6 +2,7 @@
 
 import argparse
 import re
+import secrets
 import subprocess
 import sys
 import time
@@ -209,7 +210,7 @@ class Drill:
         for log, message in self.refusals:
             print(f"{log}: the play said: {message}")
         status = verdict(self.rows)
-        for check in (self.storm, self.bad_variables, self.reboot):
+        for check in (self.storm, self.bad_variables, self.secrets, self.reboot):
             if not self.args.only or check.__name__.split("_")[0] in self.args.only:
                 report += "\n\n" + check()
         (self.workdir / "results.md").write_text(report + "\n")
@@ -282,6 +283,63 @@ class Drill:
         if not passed:
             self.problems.append(f"reboot: {line}")
         return f"reboot: {line}"
+
+    def secrets(self) -> str:
+        """No secret in a ``--check --diff -v`` run, nor in the journal.
+
+        The run is given a new secret key, admin password and database
+        password, so every file that holds one would change and show its diff;
+        the host's own secret key and admin password are looked for too.
+        """
+        given = {
+            name: f"{name}-{secrets.token_hex(12)}"
+            for name in (
+                "polls_secret_key",
+                "polls_admin_password",
+                "polls_db_password",
+            )
+        }
+        extra = [
+            arg for name, value in given.items() for arg in ("-e", f"{name}={value}")
+        ]
+        result = sandbox.playbook(
+            "site.yml",
+            "--check",
+            "--diff",
+            "-v",
+            *extra,
+            log=self.workdir / "secrets-diff.log",
+        )
+        held = {
+            "the host's secret key": sandbox.exec_(
+                "cat", "/etc/polls/credentials/secret_key"
+            ).strip(),
+            "the host's admin password": sandbox.exec_(
+                "cat", "/etc/polls/admin_password"
+            ).strip(),
+        }
+        journal = sandbox.exec_("journalctl", "--no-pager", "--output", "cat")
+        found = [
+            f"{name} in {where}"
+            for name, value in {**given, **held}.items()
+            for where, text in (
+                ("the diff run", result.output),
+                ("the journal", journal),
+            )
+            if value and value in text
+        ]
+        line = (
+            f"--check --diff -v run (rc {result.returncode}, "
+            f"{len(result.output.splitlines())} lines) and the journal "
+            f"({len(journal.splitlines())} lines) searched for "
+            f"{len(given) + len(held)} secrets: "
+            + (", ".join(found) if found else "none found")
+        )
+        passed = result.returncode == 0 and not found and all(held.values())
+        print(f"\ndrills: secrets: {'pass' if passed else 'FAILED'}: {line}")
+        if not passed:
+            self.problems.append(f"secrets: {line}")
+        return f"secrets: {line}"
 
     def bad_variables(self) -> str:
         """Bad role variables fail in validation, every host at changed=0."""

@@ -37,6 +37,11 @@ CASES = [
         ["-e", "nginx_tls_source=acme", "-e", "nginx_acme_terms_agreed=true"],
     ),
     (
+        "secret in the open: a password inside polls_database_url",
+        "site.yml",
+        ["-e", "polls_database_url=postgres://polls:hunter2@db.invalid/polls"],
+    ),
+    (
         "unknown release: rollback.yml -e polls_release=no-such-release",
         "ansible/rollback.yml",
         ["-e", "polls_release=no-such-release"],
