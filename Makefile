@@ -69,7 +69,8 @@ test: controller
 	@$(TIMED) unit $(MAKE) --no-print-directory unit
 	@$(TIMED) bench-smoke $(MAKE) --no-print-directory bench QUICK=1
 	@$(TIMED) drills $(MAKE) --no-print-directory drills-sandbox
-	@$(TIMED) molecule $(MAKE) --no-print-directory molecule
+	@$(TIMED) molecule-default $(MAKE) --no-print-directory molecule-default
+	@$(TIMED) molecule-cluster $(MAKE) --no-print-directory molecule-cluster
 	@echo "== make test: all stages passed"; cat $(TIMINGS_FILE)
 
 .PHONY: format
@@ -156,7 +157,9 @@ drills-cluster: images wrk
 # default: the whole stack on one host, Debian 12 and 13 side by side;
 # cluster: a load balancer, two web hosts and a PostgreSQL host, reached
 # over SSH; its verify runs the cluster drills.
-.PHONY: molecule
-molecule: images wrk
+.PHONY: molecule molecule-default molecule-cluster
+molecule: molecule-default molecule-cluster
+molecule-default: images
 	molecule test --scenario-name default
+molecule-cluster: images wrk
 	molecule test --scenario-name cluster
