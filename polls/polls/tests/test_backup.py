@@ -49,6 +49,11 @@ def test_backup_keeps_the_newest_and_restore_brings_back_their_counts(
     vote(database, 7)
     assert votes(database) == 12
 
+    result = manage(seeded, "restore", "--check", str(kept[-1]))
+    assert result.returncode == 0, result.stderr
+    assert "integrity ok" in result.stdout
+    assert votes(database) == 12, "--check changed the database"
+
     result = manage(seeded, "restore", str(kept[-1]))
     assert result.returncode == 0, result.stderr
     assert votes(database) == 5
@@ -63,10 +68,11 @@ def test_restore_refuses_a_damaged_backup_and_leaves_the_database(
     vote(database, 3)
     damaged = tmp_path / "polls-damaged.sqlite3"
     damaged.write_bytes(b"SQLite format 3\x00" + b"\x00" * 200)
-    result = manage(seeded, "restore", str(damaged))
-    assert result.returncode != 0
-    assert "integrity" in result.stderr or "not a database" in result.stderr
-    assert votes(database) == 3
+    for check in ([], ["--check"]):
+        result = manage(seeded, "restore", *check, str(damaged))
+        assert result.returncode != 0
+        assert "integrity" in result.stderr or "not a database" in result.stderr
+        assert votes(database) == 3
 
 
 def test_backup_refuses_a_missing_directory(

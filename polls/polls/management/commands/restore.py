@@ -1,5 +1,8 @@
 """``polls-admin restore BACKUP``: put a backup in place of the SQLite database.
 
+``polls-admin restore --check BACKUP`` only checks it, and changes nothing
+(ansible/restore.yml does, before anything stops).
+
 For a stopped application only (ansible/restore.yml stops both instances and
 their sockets first, so no request is answered from a half-restored
 database). The backup is checked, copied beside the database, checked again,
@@ -25,8 +28,15 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("backup", type=Path)
+        parser.add_argument(
+            "--check",
+            action="store_true",
+            help="only check the backup's integrity; change nothing",
+        )
 
-    def handle(self, *args: object, backup: Path, **options: object) -> None:
+    def handle(
+        self, *args: object, backup: Path, check: bool, **options: object
+    ) -> None:
         database = settings.DATABASES["default"]
         if database["ENGINE"] != "django.db.backends.sqlite3":
             raise CommandError(
@@ -37,6 +47,9 @@ class Command(BaseCommand):
         verdict = integrity(backup)
         if verdict != "ok":
             raise CommandError(f"{backup} fails its integrity check: {verdict}")
+        if check:
+            self.stdout.write(f"restore: {backup} integrity ok")
+            return
         connections.close_all()
         target = Path(database["NAME"])
         staged = target.with_name(f".{target.name}.restoring")
