@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from . import refusals, sandbox, storm, variants
+from . import diskfull, refusals, sandbox, storm, variants
 from .load import first_choice
 from .operation import Load, Site, measure
 from .report import Row, failures, table, verdict
@@ -210,7 +210,13 @@ class Drill:
         for log, message in self.refusals:
             print(f"{log}: the play said: {message}")
         status = verdict(self.rows)
-        for check in (self.storm, self.bad_variables, self.secrets, self.reboot):
+        for check in (
+            self.storm,
+            self.disk_full,
+            self.bad_variables,
+            self.secrets,
+            self.reboot,
+        ):
             if not self.args.only or check.__name__.split("_")[0] in self.args.only:
                 report += "\n\n" + check()
         (self.workdir / "results.md").write_text(report + "\n")
@@ -253,6 +259,24 @@ class Drill:
             if not passed:
                 self.problems.append(f"storm: {check}")
         return f"bad-input storm: {tally.total} requests\n\n{report}"
+
+    def disk_full(self) -> str:
+        """The state directory's disk fills, then space returns (diskfull)."""
+        drill = diskfull.Drill(self.site.question, self.site.choice, sandbox.vote_count)
+        try:
+            drill.run()
+        except (subprocess.CalledProcessError, SystemExit, OSError, ValueError) as exc:
+            detail = getattr(exc, "stderr", "") or ""
+            drill.check(f"the drill ran: {type(exc).__name__}: {exc} {detail}", False)
+        print("\ndisk full:")
+        for check, passed in drill.checks.items():
+            print(f"drills: disk full: {'pass' if passed else 'FAILED'}: {check}")
+            if not passed:
+                self.problems.append(f"disk full: {check}")
+        return "disk full\n\n" + "\n".join(
+            f"- {'pass' if passed else 'FAILED'}: {check}"
+            for check, passed in drill.checks.items()
+        )
 
     def reboot(self) -> str:
         """The host restarts: the site comes back by itself, with its data."""

@@ -156,15 +156,17 @@ class Ballot:
             self.host, self.port, context=self.context, timeout=30
         )
 
+    def post(self) -> tuple[int, str]:
+        """Post the vote: the answer's status and body."""
+        self.connection.request("POST", self.path, body=self.body, headers=self.headers)
+        response = self.connection.getresponse()
+        return response.status, response.read().decode(errors="replace")
+
     def cast(self) -> tuple[bool, str]:
         """Post the vote: (acknowledged, what went wrong)."""
         try:
-            self.connection.request(
-                "POST", self.path, body=self.body, headers=self.headers
-            )
-            response = self.connection.getresponse()
-            response.read()
-            return response.status == 302, f"HTTP {response.status}"
+            status, _ = self.post()
+            return status == 302, f"HTTP {status}"
         except (OSError, http.client.HTTPException) as exc:
             self.connection.close()
             self.connection = self._connect()

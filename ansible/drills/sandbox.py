@@ -30,7 +30,7 @@ def fetch(url: str) -> tuple[int, str]:
         ) as response:
             return response.status, response.read().decode()
     except urllib.error.HTTPError as exc:
-        return exc.code, ""
+        return exc.code, exc.read().decode(errors="replace")
     except OSError as exc:
         return 0, str(exc)
 

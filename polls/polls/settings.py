@@ -215,6 +215,11 @@ BENCH_VIEWS = environ.boolean("POLLS_BENCH_VIEWS", False)
 # database connection.
 ASGI_THREADS = environ.integer("POLLS_ASGI_THREADS", 16, minimum=1)
 BENCH_DELAY_SECONDS = environ.integer("POLLS_BENCH_DELAY_MS", 20) / 1000
+# /healthz fails when the SQLite database's directory has less room than this:
+# a host that cannot store votes takes no traffic (polls.views.storage_problem).
+HEALTH_MIN_FREE_BYTES = (
+    environ.integer("POLLS_HEALTH_MIN_FREE_MB", 16, minimum=0) * 2**20
+)
 
 LOG_LEVEL = environ.text("POLLS_LOG_LEVEL", "INFO").upper()
 LOGGING = {

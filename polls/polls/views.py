@@ -1,9 +1,12 @@
 import asyncio
+import logging
+import os
+import sqlite3
 import time
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
-from django.db import DatabaseError, connection
+from django.db import DatabaseError, OperationalError, connection
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import aget_object_or_404, get_object_or_404, redirect, render
@@ -15,6 +18,8 @@ from django.views.decorators.http import require_GET, require_POST
 
 from .forms import VoteForm
 from .models import Question, record_vote
+
+logger = logging.getLogger(__name__)
 
 
 def published() -> QuerySet[Question]:
@@ -57,48 +62,105 @@ def vote(request: HttpRequest, question_id: int) -> HttpResponse:
     """Count one vote, then redirect to the results (POST/redirect/GET).
 
     A missing, malformed or foreign choice re-renders the form with an error
-    and status 400; the count changes only through ``record_vote``.
+    and status 400; the count changes only through ``record_vote``. A vote the
+    database refused for lack of space re-renders it with status 503: the vote
+    was not counted and may be sent again.
     """
     question = get_object_or_404(published(), pk=question_id)
     form = VoteForm(request.POST)
+    status = 400
     if form.is_valid():
-        if record_vote(question, form.cleaned_data["choice"]):
-            return redirect(reverse("polls:results", args=(question.id,)))
-        form.add_error("choice", "That choice does not belong to this question.")
-    error = form.errors["choice"][0]
-    return render(
+        try:
+            if record_vote(question, form.cleaned_data["choice"]):
+                return redirect(reverse("polls:results", args=(question.id,)))
+            form.add_error("choice", "That choice does not belong to this question.")
+        except OperationalError as exc:
+            if not out_of_space(exc):
+                raise
+            logger.error("vote not counted: the database is out of space: %s", exc)
+            form.add_error(None, VOTE_NOT_STORED)
+            status = 503
+    errors = form.errors.get("choice") or form.non_field_errors()
+    response = render(
         request,
         "polls/detail.html",
-        {"question": question, "error_message": error},
-        status=400,
+        {"question": question, "error_message": errors[0]},
+        status=status,
     )
+    if status == 503:
+        response["Retry-After"] = "60"
+    return response
 
 
-def database_answers() -> str | None:
-    """None when the database answers a real query, else the error's name."""
+VOTE_NOT_STORED = (
+    "Your vote was not counted: the server has no room to store it. "
+    "Please try again later."
+)
+
+
+def out_of_space(exc: DatabaseError) -> bool:
+    """Whether the database refused a write for lack of disk space.
+
+    Such a write is rolled back whole (SQLite's SQLITE_FULL, PostgreSQL's
+    disk_full), so nothing of it was stored.
+    """
+    cause = exc.__cause__
+    if isinstance(cause, sqlite3.Error):
+        return getattr(cause, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL
+    return getattr(cause, "sqlstate", None) == "53100"
+
+
+def health_problems() -> dict[str, str]:
+    """What keeps this process from serving, by part: empty when healthy."""
+    problems = {}
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1 FROM django_migrations LIMIT 1")
             cursor.fetchone()
     except DatabaseError as exc:
-        return type(exc).__name__
+        problems["database"] = type(exc).__name__
+    if storage := storage_problem():
+        problems["storage"] = storage
+    return problems
+
+
+def storage_problem() -> str | None:
+    """Why the SQLite database's directory cannot take votes, or None.
+
+    It cannot when it is read-only or has less free space than
+    settings.HEALTH_MIN_FREE_BYTES. A database on another host (PostgreSQL)
+    or in memory is not looked at.
+    """
+    if connection.vendor != "sqlite" or connection.is_in_memory_db():
+        return None
+    directory = os.path.dirname(os.path.abspath(connection.settings_dict["NAME"]))
+    stat = os.statvfs(directory)
+    if stat.f_flag & os.ST_RDONLY:
+        return f"{directory} is read-only"
+    free = stat.f_bavail * stat.f_frsize
+    if free < settings.HEALTH_MIN_FREE_BYTES:
+        return (
+            f"{free / 2**20:.1f} MiB free in {directory}, "
+            f"under {settings.HEALTH_MIN_FREE_BYTES / 2**20:.0f} MiB"
+        )
     return None
 
 
-def health_response(error: str | None) -> JsonResponse:
-    if error:
-        return JsonResponse({"status": "error", "database": error}, status=503)
+def health_response(problems: dict[str, str]) -> JsonResponse:
+    if problems:
+        return JsonResponse({"status": "error", **problems}, status=503)
     return JsonResponse({"status": "ok"})
 
 
 @never_cache
 @require_GET
 def healthz(request: HttpRequest) -> HttpResponse:
-    """200 when the database answers a real query, 503 when it does not.
+    """200 when the database answers a real query and has room to write, else
+    503 with what is wrong (``health_problems``).
 
     Touches no session and no CSRF token, so polling it every second is cheap.
     """
-    return health_response(database_answers())
+    return health_response(health_problems())
 
 
 # The same pages as async views, as the ASGI entry point (polls.asgi) serves
@@ -136,7 +198,7 @@ async def results(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 async def healthz_async(request: HttpRequest) -> HttpResponse:
     """``healthz`` with its query in a worker thread."""
-    return health_response(await sync_to_async(database_answers)())
+    return health_response(await sync_to_async(health_problems)())
 
 
 # Benchmark views, routed only when POLLS_BENCH_VIEWS is on: a request that

@@ -1,5 +1,6 @@
 """The app under each real server it is meant to run on, over real sockets."""
 
+import json
 import os
 import re
 import signal
@@ -127,6 +128,21 @@ def test_healthz_is_503_before_migrate_and_200_after(tmp_path: Path) -> None:
         assert browser.get("/healthz")[0] == 503
         assert manage(env, "migrate", "--no-input").returncode == 0
         assert browser.get("/healthz") == (200, '{"status": "ok"}')
+
+
+@pytest.mark.parametrize(
+    "name", ["gunicorn sync on polls.wsgi", "gunicorn project worker on polls.asgi"]
+)
+def test_healthz_is_503_when_the_database_directory_is_short_of_room(
+    name: str, database: Path
+) -> None:
+    """Under POLLS_HEALTH_MIN_FREE_MB free next to the SQLite file: 503, and why."""
+    env = project_env(database, POLLS_HEALTH_MIN_FREE_MB=str(2**40))
+    port = free_port()
+    with serve(server_command(name, port), env, port) as base:
+        status, body = Browser(base).get("/healthz")
+    assert status == 503
+    assert f"MiB free in {database.parent}" in json.loads(body)["storage"]
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,7 @@
+import sqlite3
+
 import pytest
+from django.db import OperationalError
 from django.test import Client
 from django.urls import reverse
 
@@ -160,6 +163,59 @@ def test_oversized_vote_is_400(client: Client) -> None:
     assert response.status_code == 400
     choice.refresh_from_db()
     assert choice.votes == 0
+
+
+def sqlite_full_error() -> sqlite3.OperationalError:
+    """A real SQLITE_FULL, from a database capped at a few pages."""
+    db = sqlite3.connect(":memory:")
+    db.execute("PRAGMA max_page_count = 3")
+    db.execute("CREATE TABLE filler (x BLOB)")
+    try:
+        for _ in range(10):
+            db.execute("INSERT INTO filler VALUES (randomblob(4096))")
+    except sqlite3.OperationalError as exc:
+        return exc
+    finally:
+        db.close()
+    raise AssertionError("the capped database took every row")
+
+
+def test_vote_refused_for_lack_of_space_is_503_and_says_so(
+    client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A vote the database cannot store for lack of space: 503, a clear error
+    on the form, Retry-After, and nothing counted."""
+    question = create_question("Full disk?", days=-1)
+    choice = question.choice_set.create(choice_text="Yes")
+    cause = sqlite_full_error()
+
+    def refuse(*args: object) -> bool:
+        raise OperationalError(str(cause)) from cause
+
+    monkeypatch.setattr("polls.views.record_vote", refuse)
+    response = client.post(
+        reverse("polls:vote", args=(question.id,)), {"choice": choice.id}
+    )
+    assert response.status_code == 503
+    assert response["Retry-After"] == "60"
+    assert "Your vote was not counted" in response.text
+    choice.refresh_from_db()
+    assert choice.votes == 0
+
+
+def test_other_database_errors_of_a_vote_are_not_called_lack_of_space(
+    client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Only a refusal for space is answered as one; the rest stay errors."""
+    question = create_question("Locked?", days=-1)
+    choice = question.choice_set.create(choice_text="Yes")
+
+    def refuse(*args: object) -> bool:
+        raise OperationalError("database is locked")
+
+    monkeypatch.setattr("polls.views.record_vote", refuse)
+    with pytest.raises(OperationalError):
+        client.post(reverse("polls:vote", args=(question.id,)), {"choice": choice.id})
 
 
 def test_healthz_answers_ok_without_cookies(client: Client) -> None:
