@@ -25,6 +25,7 @@ help:
 	@echo "make bench       ASGI or WSGI? measure every server configuration (QUICK=1: smoke run)"
 	@echo "make drills      deploy, restart, reload, roll back under load on the sandbox, and roll the cluster:"
 	@echo "                 0 failed requests, 0 lost votes (make drills-sandbox | drills-cluster: one of the two)"
+	@echo "make audit       look the locked dependencies up in a vulnerability database (needs its service)"
 	@echo "make lint | unit | molecule | images | argument-specs"
 
 # ------------------------------------------------------------ controller ---
@@ -102,6 +103,20 @@ unit-postgres: controller
 	@url=$$(ansible/bin/pg-scratch start $(PG_SCRATCH)) && \
 	  (cd polls && POLLS_DATABASE_URL=$$url pytest -q polls/tests/test_views.py polls/tests/test_models.py polls/tests/test_query_plans.py); \
 	  status=$$?; ansible/bin/pg-scratch stop $(PG_SCRATCH); exit $$status
+
+# `make audit` looks up every locked dependency of the app and of its build in
+# a vulnerability database (pip-audit: PyPI's, or OSV's with AUDIT_SERVICE=osv)
+# and fails on a known vulnerability or on a package it could not look up.
+# It needs that service on the network; `make test` does not run it (README).
+AUDIT_SERVICE ?= pypi
+$(VENV)/.audit: | $(BIN)/ansible-playbook
+	$(BIN)/pip install --quiet --disable-pip-version-check pip-audit==2.10.1
+	@touch $@
+
+.PHONY: audit
+audit: controller $(VENV)/.audit
+	pip-audit --strict --vulnerability-service $(AUDIT_SERVICE) --disable-pip \
+	  --require-hashes -r polls/requirements.lock -r polls/build-requirements.lock
 
 # `make bench` measures every server configuration, directly and through the
 # sandbox's nginx (so it deploys the sandbox first), tunes the deployed
