@@ -152,7 +152,8 @@ wrk:
 # failed request or lost vote under GET and vote load:
 # drills-sandbox deploys the sandbox (the repository's release live), then
 # deploys a changed release, restarts and reloads the live instance twice
-# each, rolls back and tries broken releases; drills-cluster converges the
+# each, rolls back and tries broken releases, then storms it with bad input,
+# fills the disk under its state directory and restarts the container; drills-cluster converges the
 # Molecule cluster (load balancer, two web hosts, PostgreSQL), then votes 200
 # at once, stops, drains and kills a web host, rolls a changed release out,
 # rolls a failing one (stopped at the first host), rolls back, and converges
