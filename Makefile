@@ -153,11 +153,11 @@ wrk:
 # drills-sandbox deploys the sandbox (the repository's release live), then
 # deploys a changed release, restarts and reloads the live instance twice
 # each, rolls back and tries broken releases, then storms it with bad input,
-# fills the disk under its state directory and restarts the container; drills-cluster converges the
-# Molecule cluster (load balancer, two web hosts, PostgreSQL), then votes 200
-# at once, stops, drains and kills a web host, rolls a changed release out,
-# rolls a failing one (stopped at the first host), rolls back, and converges
-# once more with nothing to change. `make test` runs the
+# fills the disk under its state directory and restarts the container;
+# drills-cluster converges the Molecule cluster (load balancer, two web
+# hosts, PostgreSQL), then votes 200 at once, stops, drains and kills a web
+# host, rolls a changed release out, rolls a failing one (stopped at the first
+# host), rolls back, and converges once more with nothing to change. `make test` runs the
 # sandbox's here and the cluster's in `molecule test -s cluster` (its verify).
 .PHONY: drills drills-sandbox drills-cluster
 drills: drills-sandbox drills-cluster

@@ -254,11 +254,15 @@ class Drill:
             f"no traceback logged ({log.count('Traceback')})": "Traceback" not in log,
             f"/healthz after: {health}": health == 200,
         }
-        for check, passed in checks.items():
-            print(f"drills: storm: {'pass' if passed else 'FAILED'}: {check}")
-            if not passed:
-                self.problems.append(f"storm: {check}")
+        self.report("storm", checks)
         return f"bad-input storm: {tally.total} requests\n\n{report}"
+
+    def report(self, drill: str, checks: dict[str, bool]) -> None:
+        """Print each check of a drill; a failed one is a problem of the run."""
+        for check, passed in checks.items():
+            print(f"drills: {drill}: {'pass' if passed else 'FAILED'}: {check}")
+            if not passed:
+                self.problems.append(f"{drill}: {check}")
 
     def disk_full(self) -> str:
         """The state directory's disk fills, then space returns (diskfull)."""
@@ -269,10 +273,7 @@ class Drill:
             detail = getattr(exc, "stderr", "") or ""
             drill.check(f"the drill ran: {type(exc).__name__}: {exc} {detail}", False)
         print("\ndisk full:")
-        for check, passed in drill.checks.items():
-            print(f"drills: disk full: {'pass' if passed else 'FAILED'}: {check}")
-            if not passed:
-                self.problems.append(f"disk full: {check}")
+        self.report("disk full", drill.checks)
         return "disk full\n\n" + "\n".join(
             f"- {'pass' if passed else 'FAILED'}: {check}"
             for check, passed in drill.checks.items()
@@ -287,10 +288,7 @@ class Drill:
             check=True,
             capture_output=True,
         )
-        status = 0
-        while time.monotonic() - started < 180 and status != 200:
-            time.sleep(0.5)
-            status = page()[0]
+        status = sandbox.wait_for_200("/polls/", 180)
         seconds = time.monotonic() - started
         after = (
             (sandbox.data_digest(), sandbox.live_release())

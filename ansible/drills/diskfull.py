@@ -71,16 +71,6 @@ def units() -> list[str]:
     return [f"polls@{instance}.socket", f"polls@{instance}.service"]
 
 
-def wait_healthy(seconds: float = 60) -> int:
-    deadline, status = time.monotonic() + seconds, 0
-    while time.monotonic() < deadline:
-        status = sandbox.fetch(sandbox.BASE_URL + "/healthz")[0]
-        if status == 200:
-            break
-        time.sleep(0.5)
-    return status
-
-
 def free_mib() -> float:
     available = sandbox.exec_("df", "--output=avail", "-B1", STATE).split()[-1]
     return int(available) / 2**20
@@ -90,11 +80,10 @@ class Drill:
     def __init__(self, question: int, choice: int, vote_count: Callable[[int], int]):
         self.question, self.choice, self.vote_count = question, choice, vote_count
         self.checks: dict[str, bool] = {}
-        self.lines: list[str] = []
+        self.units: list[str] = []
 
-    def check(self, what: str, passed: bool) -> bool:
+    def check(self, what: str, passed: bool) -> None:
         self.checks[what] = passed
-        return passed
 
     def votes(self, count: int) -> tuple[int, int, list[str]]:
         """Cast ``count`` votes: (acknowledged, counted, other answers)."""
@@ -113,7 +102,8 @@ class Drill:
     def run(self) -> None:
         size_mib = int(sandbox.exec_("stat", "-c", "%s", DATABASE)) // 2**20 + 32
         owner = sandbox.exec_("stat", "-c", "%u:%g", STATE).strip().split(":")
-        sandbox.exec_("systemctl", "stop", *units())
+        self.units = units()
+        sandbox.exec_("systemctl", "stop", *self.units)
         sandbox.exec_("mkdir", "-p", UNDER)
         mount("mount", "--bind", STATE, UNDER)
         mount(
@@ -127,13 +117,13 @@ class Drill:
         )
         try:
             copy_database(f"{UNDER}/db.sqlite3", DATABASE)
-            sandbox.exec_("systemctl", "start", *units())
+            sandbox.exec_("systemctl", "start", *self.units)
             self.full_then_free(size_mib)
         finally:
             self.restore()
 
     def full_then_free(self, size_mib: int) -> None:
-        status = wait_healthy()
+        status = sandbox.wait_for_200("/healthz", 60)
         acknowledged, counted, _ = self.votes(1)
         self.check(
             f"on a {size_mib} MiB filesystem: /healthz {status}, a vote counted",
@@ -168,7 +158,7 @@ class Drill:
         )
         sandbox.exec_("rm", "-f", FILLER)
         started = time.monotonic()
-        status = wait_healthy(10)
+        status = sandbox.wait_for_200("/healthz", 10)
         acknowledged, counted, others = self.votes(VOTES)
         self.check(
             f"space back: /healthz {status} after {time.monotonic() - started:.1f} s, "
@@ -179,14 +169,14 @@ class Drill:
     def restore(self) -> None:
         """The real database takes the small filesystem's, and serves again."""
         before = sandbox.data_digest()
-        sandbox.exec_("systemctl", "stop", *units())
+        sandbox.exec_("systemctl", "stop", *self.units)
         sandbox.exec_("rm", "-f", FILLER)
         copy_database(DATABASE, f"{UNDER}/db.sqlite3")
         mount("umount", STATE)
         mount("umount", UNDER)
         sandbox.exec_("rmdir", UNDER)
-        sandbox.exec_("systemctl", "start", *units())
-        status = wait_healthy()
+        sandbox.exec_("systemctl", "start", *self.units)
+        status = sandbox.wait_for_200("/healthz", 60)
         after = sandbox.data_digest()
         self.check(
             f"back on the real disk: /healthz {status}, questions, choices, votes "

@@ -4,6 +4,7 @@ import re
 import ssl
 import subprocess
 import sys
+import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
@@ -33,6 +34,17 @@ def fetch(url: str) -> tuple[int, str]:
         return exc.code, exc.read().decode(errors="replace")
     except OSError as exc:
         return 0, str(exc)
+
+
+def wait_for_200(path: str, seconds: float) -> int:
+    """GET ``path`` every half second until it answers 200 or ``seconds``
+    pass; the last status."""
+    deadline, status = time.monotonic() + seconds, 0
+    while True:
+        status = fetch(BASE_URL + path)[0]
+        if status == 200 or time.monotonic() >= deadline:
+            return status
+        time.sleep(0.5)
 
 
 @dataclass
